@@ -39,9 +39,8 @@ for suite in "${suites[@]}"; do
         echo "== pg_regress"
         /usr/bin/python3 tests/regress/run_regress.py --build-dir "$build" 2>&1 | tee "$log_dir/regress.log"
         rc=${PIPESTATUS[0]}
-        np=$(grep -cE '^(ok|test) .* ok( |$)|^ok [0-9]+ ' "$log_dir/regress.log" || true)
-        np=$(grep -cE '^ +[a-z0-9_]+ +\.\.\. ok|^test [a-z0-9_]+ +\.\.\. ok|^(ok) ' "$log_dir/regress.log" || true)
-        nf=$(grep -cE '\.\.\. FAILED|^not ok ' "$log_dir/regress.log" || true)
+        np=$(grep -cE '\.\.\. ok( |$)' "$log_dir/regress.log" || true)
+        nf=$(grep -cE '\.\.\. FAILED' "$log_dir/regress.log" || true)
         count regress "$np" "$nf" "$rc"
         ;;
     integration)
@@ -50,8 +49,10 @@ for suite in "${suites[@]}"; do
             --junitxml="$log_dir/integration.xml" 2>&1 | tee "$log_dir/integration.log"
         rc=${PIPESTATUS[0]}
         [ "$rc" -eq 5 ] && rc=0  # pytest: no tests collected
-        np=$(grep -oE '[0-9]+ passed' "$log_dir/integration.log" | tail -1 | grep -oE '[0-9]+' || echo 0)
-        nf=$(grep -oE '[0-9]+ (failed|error)' "$log_dir/integration.log" | grep -oE '[0-9]+' | paste -sd+ | bc 2>/dev/null || echo 0)
+        summary=$(grep -E '^(=+ )?[0-9]+ (passed|failed|error|errors|skipped|xfailed|xpassed)' "$log_dir/integration.log" | tail -1)
+        np=$(echo "$summary" | grep -oE '[0-9]+ passed' | grep -oE '[0-9]+' || true)
+        nf=0
+        for n in $(echo "$summary" | grep -oE '[0-9]+ (failed|errors?|xpassed)' | grep -oE '^[0-9]+'); do nf=$((nf + n)); done
         count integration "${np:-0}" "${nf:-0}" "$rc"
         ;;
     *)
