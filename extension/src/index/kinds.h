@@ -1,0 +1,33 @@
+// index/kinds.h — the enumerations shared by the access method and the engine bridge.
+//
+// Kept free of PostgreSQL and FAISS headers so both regimes can include it; the values are
+// stored in the metapage (page_format.h), so never renumber them.
+#pragma once
+
+#include <cstdint>
+
+namespace jade::ext::index {
+
+// Index families: what a search does.
+enum JadeFamily : uint32_t {
+    kFamilyFlat = 1,  // one list of raw vectors, exact scan
+    kFamilyIvf = 2,   // FAISS IVF codec; nlist lists in pages, scanned in place
+    kFamilyHnsw = 3,  // FAISS HNSW graph in a blob, id map, exact delta list for later inserts
+};
+
+// Distance metric of the opclass (the ORDER BY operator).
+enum JadeMetric : uint32_t {
+    kMetricL2 = 1,      // <->  sqrt of squared L2
+    kMetricIp = 2,      // <#>  negative inner product
+    kMetricCosine = 3,  // <=>  1 - cosine similarity (vectors normalized, FAISS inner product)
+    kMetricL1 = 4,      // <+>  taxicab (Flat family only)
+};
+
+// Which access method created the index: decides which GUCs steer its scans.
+enum JadeAmKind : uint32_t {
+    kAmFaiss = 1,
+    kAmHnsw = 2,
+    kAmIvfflat = 3,
+};
+
+}  // namespace jade::ext::index

@@ -1,0 +1,164 @@
+// index/options.cpp — reloptions of the faiss, hnsw and ivfflat AMs, the metric of an index's
+// opclass, and the resolution of (AM, options, metric, dims) into one validated factory string.
+//
+// The factory string is validated here — at CREATE INDEX and ALTER INDEX SET — long before
+// FAISS sees it, because FAISS_ASSERT aborts the whole server (DEPENDENCIES.md §1).
+#include "index/am.h"
+
+#include <cstdio>
+#include <cstring>
+
+#include "index/engine.h"
+#include "index/gucs.h"
+#include "pg/guard.h"
+
+extern "C" {
+#include "access/reloptions.h"
+#include "utils/lsyscache.h"
+}
+
+namespace jade::ext::index {
+
+static relopt_kind faiss_relopt_kind;
+static relopt_kind hnsw_relopt_kind;
+static relopt_kind ivfflat_relopt_kind;
+
+// Checks a factory string's syntax when it is set (dims and metric are checked at build).
+static void ValidateFactoryOption(const char* value) {
+    if (value == nullptr || value[0] == '\0') return;
+    if (strlen(value) >= kFactoryMaxLen)
+        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                        errmsg("factory string is too long"),
+                        errdetail("At most %d characters are allowed.", kFactoryMaxLen - 1)));
+    FactoryInfo info;
+    jade::pg::CallCpp([&]() { EngineParseFactory(value, 0, kMetricL2, &info); });
+}
+
+void DefineIndexReloptions() {
+    faiss_relopt_kind = add_reloption_kind();
+    add_string_reloption(faiss_relopt_kind, "factory",
+                         "FAISS index_factory string: Flat, IVFn,Flat, IVFn,SQ8, IVFn,PQm, HNSWm, HNSWm,SQ8", "",
+                         ValidateFactoryOption, AccessExclusiveLock);
+    add_int_reloption(faiss_relopt_kind, "ef_construction", "Size of the dynamic candidate list for HNSW builds",
+                      kDefaultEfConstruction, 4, 1000, AccessExclusiveLock);
+
+    hnsw_relopt_kind = add_reloption_kind();
+    add_int_reloption(hnsw_relopt_kind, "m", "Max number of connections", kDefaultHnswM, 2, 100,
+                      AccessExclusiveLock);
+    add_int_reloption(hnsw_relopt_kind, "ef_construction", "Size of the dynamic candidate list for construction",
+                      kDefaultEfConstruction, 4, 1000, AccessExclusiveLock);
+
+    ivfflat_relopt_kind = add_reloption_kind();
+    add_int_reloption(ivfflat_relopt_kind, "lists", "Number of inverted lists", kDefaultIvfflatLists, 1, 32768,
+                      AccessExclusiveLock);
+}
+
+bytea* FaissOptions(Datum reloptions, bool validate) {
+    static const relopt_parse_elt tab[] = {
+        {"factory", RELOPT_TYPE_STRING, offsetof(FaissOptionsData, factory_offset)},
+        {"ef_construction", RELOPT_TYPE_INT, offsetof(FaissOptionsData, ef_construction)},
+    };
+    return (bytea*)build_reloptions(reloptions, validate, faiss_relopt_kind, sizeof(FaissOptionsData), tab,
+                                    lengthof(tab));
+}
+
+bytea* HnswOptions(Datum reloptions, bool validate) {
+    static const relopt_parse_elt tab[] = {
+        {"m", RELOPT_TYPE_INT, offsetof(HnswOptionsData, m)},
+        {"ef_construction", RELOPT_TYPE_INT, offsetof(HnswOptionsData, ef_construction)},
+    };
+    return (bytea*)build_reloptions(reloptions, validate, hnsw_relopt_kind, sizeof(HnswOptionsData), tab,
+                                    lengthof(tab));
+}
+
+bytea* IvfflatOptions(Datum reloptions, bool validate) {
+    static const relopt_parse_elt tab[] = {
+        {"lists", RELOPT_TYPE_INT, offsetof(IvfflatOptionsData, lists)},
+    };
+    return (bytea*)build_reloptions(reloptions, validate, ivfflat_relopt_kind, sizeof(IvfflatOptionsData), tab,
+                                    lengthof(tab));
+}
+
+JadeMetric IndexMetric(Relation index) {
+    Oid opfamily = index->rd_opfamily[0];
+    Oid type = index->rd_opcintype[0];
+    Oid op = get_opfamily_member(opfamily, type, type, 1);
+    char* name = OidIsValid(op) ? get_opname(op) : nullptr;
+    if (name != nullptr) {
+        if (strcmp(name, "<->") == 0) return kMetricL2;
+        if (strcmp(name, "<#>") == 0) return kMetricIp;
+        if (strcmp(name, "<=>") == 0) return kMetricCosine;
+        if (strcmp(name, "<+>") == 0) return kMetricL1;
+    }
+    ereport(ERROR, (errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
+                    errmsg("operator class of index \"%s\" has no supported distance operator",
+                           RelationGetRelationName(index)),
+                    errhint("Use vector_l2_ops, vector_ip_ops, vector_cosine_ops or vector_l1_ops.")));
+    pg_unreachable();
+}
+
+const char* MetricName(uint32 metric) {
+    switch (metric) {
+        case kMetricL2:
+            return "l2";
+        case kMetricIp:
+            return "inner product";
+        case kMetricCosine:
+            return "cosine";
+        case kMetricL1:
+            return "l1";
+    }
+    return "unknown";
+}
+
+void ResolveBuildSpec(Relation index, JadeAmKind am, uint32 dims, double ntuples, BuildSpec* spec) {
+    memset(spec, 0, sizeof(*spec));
+    spec->am = am;
+    spec->metric = IndexMetric(index);
+    spec->dims = dims;
+    spec->ef_construction = kDefaultEfConstruction;
+    char factory[kFactoryMaxLen] = {0};
+    switch (am) {
+        case kAmFaiss: {
+            auto* opts = reinterpret_cast<FaissOptionsData*>(index->rd_options);
+            if (opts != nullptr) {
+                spec->ef_construction = opts->ef_construction;
+                if (opts->factory_offset != 0) strlcpy(factory, (char*)opts + opts->factory_offset, sizeof(factory));
+            }
+            if (factory[0] == '\0')
+                jade::pg::CallCpp([&]() {
+                    EngineDefaultFactory(ntuples, dims, spec->metric, factory, sizeof(factory));
+                });
+            break;
+        }
+        case kAmHnsw: {
+            auto* opts = reinterpret_cast<HnswOptionsData*>(index->rd_options);
+            int m = opts ? opts->m : kDefaultHnswM;
+            spec->ef_construction = opts ? opts->ef_construction : kDefaultEfConstruction;
+            if (spec->ef_construction < 2 * m)
+                ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+                                errmsg("ef_construction must be greater than or equal to 2 * m")));
+            snprintf(factory, sizeof(factory), "HNSW%d,Flat", m);
+            break;
+        }
+        case kAmIvfflat: {
+            auto* opts = reinterpret_cast<IvfflatOptionsData*>(index->rd_options);
+            snprintf(factory, sizeof(factory), "IVF%d,Flat", opts ? opts->lists : kDefaultIvfflatLists);
+            break;
+        }
+    }
+    FactoryInfo info;
+    jade::pg::CallCpp([&]() { EngineParseFactory(factory, dims, spec->metric, &info); });
+    spec->family = static_cast<JadeFamily>(info.family);
+    spec->nlist = info.nlist;
+    spec->hnsw_m = info.hnsw_m;
+    spec->code_size = info.code_size;
+    spec->lossy = info.lossy;
+    strlcpy(spec->factory, info.normalized, sizeof(spec->factory));
+    if (spec->metric == kMetricL1 && spec->family != kFamilyFlat)
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                        errmsg("vector_l1_ops is supported only by the Flat family, not by \"%s\"", spec->factory),
+                        errhint("Use factory = 'Flat', or an L2, inner product or cosine operator class.")));
+}
+
+}  // namespace jade::ext::index

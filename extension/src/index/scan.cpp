@@ -1,0 +1,519 @@
+// index/scan.cpp — ordered index scans (ambeginscan/amrescan/amgettuple/amendscan).
+//
+// amgettuple hands out heap TIDs in distance order from an output batch; when the batch is used
+// up it asks the family for the next one ("refill"), which is how iterative scans work: the
+// executor simply keeps asking while a WHERE filter rejects rows and the LIMIT is not reached.
+//
+//   Flat  one batch: every stored vector, exact distances, sorted.
+//   IVF   lists are ranked by centroid distance once; each batch probes the next `nprobe` lists
+//         in place through the buffer manager (page by page, share-locked, scored by FAISS's
+//         InvertedListScanner on the backend thread). Exact codes (IVF,Flat) give final
+//         distances; lossy codes (SQ8, PQ) give candidates that are re-ranked with exact
+//         distances computed from the heap tuple, rerank_factor x 32 candidates at a time.
+//   HNSW  each batch searches the cached graph with a breadth ef (doubled per batch), maps graph
+//         ids to TIDs through the id map (skipping tombstones and ids already returned), and the
+//         first batch also scans the exact delta of rows inserted after the build.
+// Order: within a batch results are exactly ordered. Across batches, strict mode (faiss AM,
+// hnsw.iterative_scan = strict_order) drops candidates closer than the last returned row, so
+// the output is always ordered; relaxed mode (pgvector's relaxed_order) returns them.
+// Bounds: jadevector.max_scan_tuples / hnsw.max_scan_tuples / ivfflat.max_probes.
+#include "index/am.h"
+
+#include <algorithm>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "index/engine.h"
+#include "index/gucs.h"
+#include "pg/guard.h"
+#include "type/vector.h"
+
+extern "C" {
+#include "access/tableam.h"
+#include "catalog/index.h"
+#include "executor/executor.h"
+#include "executor/tuptable.h"
+#include "utils/float.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
+}
+
+namespace jade::ext::index {
+
+inline constexpr int kRerankChunkPerFactor = 32;
+
+struct Candidate {
+    double distance;
+    int64 id;  // heap TID as int64
+};
+
+struct ScanOpaque {
+    JadeMetaPageData meta;
+    MemoryContext scan_cxt;   // lives for the whole scan
+    MemoryContext query_cxt;  // reset by every rescan
+    bool started;
+    bool done;
+    bool any_order;  // NULL / zero query: every entry, distance NULL, storage order
+    float* query;    // prepared (normalized for cosine)
+    float* raw_query;
+    // settings
+    bool iterative;
+    bool strict;
+    int nprobe;
+    int64 max_visit;   // 0 = unlimited
+    int max_lists;     // ivfflat.max_probes
+    int ef;
+    int rerank_chunk;
+    // output
+    Candidate* out;
+    int64 nout;
+    int64 out_pos;
+    int64 out_cap;
+    bool have_last;
+    double last_distance;
+    int64 visited;
+    // IVF
+    int64* list_order;
+    float* list_dist;
+    uint32 next_list;
+    EngineIvfScanner* scanner;
+    MemoryContextCallback scanner_cb;
+    Candidate* pending;
+    int64 npending;
+    int64 pending_pos;
+    int64 pending_cap;
+    // HNSW
+    int cur_ef;
+    HTAB* seen;
+    // heap re-ranking for lossy codes
+    IndexFetchTableData* fetch;
+    TupleTableSlot* slot;
+    EState* estate;
+    IndexInfo* index_info;
+    float* heap_vec;
+};
+
+// Orders candidates by distance, then TID for a deterministic order among ties.
+static int CompareCandidates(const void* a, const void* b) {
+    const Candidate* x = static_cast<const Candidate*>(a);
+    const Candidate* y = static_cast<const Candidate*>(b);
+    if (x->distance < y->distance) return -1;
+    if (x->distance > y->distance) return 1;
+    return x->id < y->id ? -1 : (x->id > y->id ? 1 : 0);
+}
+
+// Appends a candidate to a growable array in the query context.
+static void Push(ScanOpaque* so, Candidate** arr, int64* n, int64* cap, double distance, int64 id) {
+    if (*n == *cap) {
+        int64 newcap = std::max<int64>(256, *cap * 2);
+        *arr = *arr == nullptr
+                   ? static_cast<Candidate*>(MemoryContextAllocHuge(so->query_cxt, sizeof(Candidate) * newcap))
+                   : static_cast<Candidate*>(repalloc_huge(*arr, sizeof(Candidate) * newcap));
+        *cap = newcap;
+    }
+    (*arr)[*n].distance = distance;
+    (*arr)[*n].id = id;
+    (*n)++;
+}
+
+// Frees the engine's list scanner when the scan's memory goes away (end of scan or abort).
+static void FreeScanner(void* arg) {
+    auto* so = static_cast<ScanOpaque*>(arg);
+    if (so->scanner != nullptr) EngineIvfScannerFree(so->scanner);
+    so->scanner = nullptr;
+}
+
+IndexScanDesc jadebeginscan(Relation index, int nkeys, int norderbys) {
+    IndexScanDesc scan = RelationGetIndexScan(index, nkeys, norderbys);
+    auto* so = static_cast<ScanOpaque*>(palloc0(sizeof(ScanOpaque)));
+    ReadMeta(index, &so->meta);
+    so->scan_cxt = AllocSetContextCreate(CurrentMemoryContext, "jadevector scan", ALLOCSET_DEFAULT_SIZES);
+    so->query_cxt = AllocSetContextCreate(so->scan_cxt, "jadevector scan query", ALLOCSET_DEFAULT_SIZES);
+    so->scanner_cb.func = FreeScanner;
+    so->scanner_cb.arg = so;
+    MemoryContextRegisterResetCallback(so->query_cxt, &so->scanner_cb);
+    scan->xs_orderbyvals = static_cast<Datum*>(palloc0(sizeof(Datum) * Max(norderbys, 1)));
+    scan->xs_orderbynulls = static_cast<bool*>(palloc(sizeof(bool) * Max(norderbys, 1)));
+    for (int i = 0; i < Max(norderbys, 1); i++) scan->xs_orderbynulls[i] = true;
+    scan->opaque = so;
+    return scan;
+}
+
+// Reads the settings of the AM that created the index.
+static void LoadSettings(ScanOpaque* so) {
+    const JadeMetaPageData& m = so->meta;
+    so->max_lists = static_cast<int>(m.nlist);
+    so->rerank_chunk = jade_rerank_factor * kRerankChunkPerFactor;
+    switch (m.am_kind) {
+        case kAmHnsw:
+            so->ef = hnsw_ef_search;
+            so->iterative = hnsw_iterative_scan != kIterativeOff;
+            so->strict = hnsw_iterative_scan == kIterativeStrict;
+            so->max_visit = hnsw_max_scan_tuples;
+            so->nprobe = 1;
+            break;
+        case kAmIvfflat:
+            so->nprobe = ivfflat_probes;
+            so->iterative = ivfflat_iterative_scan != kIterativeOff;
+            so->strict = false;
+            so->max_lists = Min(static_cast<int>(m.nlist), ivfflat_max_probes);
+            so->max_visit = 0;
+            so->ef = jade_ef_search;
+            break;
+        default:
+            so->nprobe = jade_nprobe > 0 ? jade_nprobe : Max(1, static_cast<int>(m.nlist / 16));
+            so->ef = jade_ef_search;
+            so->iterative = jade_iterative_scan;
+            so->strict = true;
+            so->max_visit = jade_max_scan_tuples;
+            break;
+    }
+    so->nprobe = Max(1, Min(so->nprobe, static_cast<int>(m.nlist)));
+}
+
+void jaderescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys) {
+    auto* so = static_cast<ScanOpaque*>(scan->opaque);
+    MemoryContextReset(so->query_cxt);
+    MemoryContextRegisterResetCallback(so->query_cxt, &so->scanner_cb);
+    so->scanner = nullptr;
+    so->out = so->pending = nullptr;
+    so->nout = so->out_pos = so->out_cap = 0;
+    so->npending = so->pending_pos = so->pending_cap = 0;
+    so->list_order = nullptr;
+    so->list_dist = nullptr;
+    so->next_list = 0;
+    so->seen = nullptr;
+    so->cur_ef = 0;
+    so->visited = 0;
+    so->have_last = false;
+    so->started = false;
+    so->done = false;
+    if (orderbys != nullptr && norderbys > 0) memmove(scan->orderByData, orderbys, norderbys * sizeof(ScanKeyData));
+    // Re-read the metapage: a rescan in a new statement must see the index as it is now.
+    ReadMeta(scan->indexRelation, &so->meta);
+    LoadSettings(so);
+}
+
+// Reads the query vector from the ORDER BY key; a NULL or zero (cosine) query has no order.
+static void StartScan(IndexScanDesc scan, ScanOpaque* so) {
+    so->started = true;
+    MemoryContext old = MemoryContextSwitchTo(so->query_cxt);
+    const JadeMetaPageData& m = so->meta;
+    if (scan->numberOfOrderBys == 0 || (scan->orderByData[0].sk_flags & SK_ISNULL) || m.dims == 0) {
+        so->any_order = true;
+    } else {
+        Vector* q = DatumGetVector(scan->orderByData[0].sk_argument);
+        if (static_cast<uint32>(q->dim) != m.dims)
+            ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+                            errmsg("different vector dimensions %u and %d", m.dims, q->dim)));
+        so->raw_query = static_cast<float*>(palloc(sizeof(float) * m.dims));
+        memcpy(so->raw_query, q->x, sizeof(float) * m.dims);
+        so->query = static_cast<float*>(palloc(sizeof(float) * m.dims));
+        so->any_order = !PrepareVector(scan->indexRelation, m.metric, m.dims, scan->orderByData[0].sk_argument,
+                                       so->query);
+    }
+    MemoryContextSwitchTo(old);
+}
+
+// Adds the exact distances of every entry of one list (raw vectors) to the output batch.
+static void ScanRawList(IndexScanDesc scan, ScanOpaque* so, uint32 list_no) {
+    Relation index = scan->indexRelation;
+    const JadeMetaPageData& m = so->meta;
+    JadeListDirEntry dir = ReadDirEntry(index, list_no);
+    uint8* scratch = ListIsOverflow(m.code_size) ? static_cast<uint8*>(palloc(m.code_size)) : nullptr;
+    Size slot_bytes = ListSlotBytes(m.code_size);
+    for (BlockNumber blk = dir.head; blk != InvalidBlockNumber;) {
+        Buffer buf = ReadBuffer(index, blk);
+        LockBuffer(buf, BUFFER_LOCK_SHARE);
+        Page page = BufferGetPage(buf);
+        JadeListPageHeader* hdr = ListPageHeader(page);
+        const int64* ids = ListPageIds(page);
+        const uint8* slots = ListPageSlots(page);
+        for (uint32 i = 0; i < hdr->count; i++) {
+            double d = 0.0;
+            if (!so->any_order) {
+                const uint8* code = ListEntryCode(index, slots + i * slot_bytes, m.code_size, scratch);
+                d = ExactDistance(m.metric, so->query, reinterpret_cast<const float*>(code), m.dims);
+            }
+            Push(so, &so->out, &so->nout, &so->out_cap, d, ids[i]);
+        }
+        blk = PageOpaque(page)->next;
+        UnlockReleaseBuffer(buf);
+        CHECK_FOR_INTERRUPTS();
+    }
+}
+
+// Computes the exact operator distance of a lossy candidate from its heap tuple; false when the
+// tuple is gone (pruned) — it is dead for every snapshot, so dropping it is correct.
+static bool HeapDistance(IndexScanDesc scan, ScanOpaque* so, int64 id, double* distance) {
+    if (scan->heapRelation == nullptr) return false;
+    if (so->fetch == nullptr) {
+        MemoryContext old = MemoryContextSwitchTo(so->scan_cxt);
+        so->fetch = table_index_fetch_begin(scan->heapRelation);
+        so->slot = table_slot_create(scan->heapRelation, nullptr);
+        so->estate = CreateExecutorState();
+        so->index_info = BuildIndexInfo(scan->indexRelation);
+        MemoryContextSwitchTo(old);
+    }
+    ItemPointerData tid;
+    IdToTid(id, &tid);
+    bool call_again = false, all_dead = false;
+    if (!table_index_fetch_tuple(so->fetch, &tid, SnapshotAny, so->slot, &call_again, &all_dead)) return false;
+    ExprContext* econtext = GetPerTupleExprContext(so->estate);
+    econtext->ecxt_scantuple = so->slot;
+    Datum values[INDEX_MAX_KEYS];
+    bool isnull[INDEX_MAX_KEYS];
+    FormIndexDatum(so->index_info, so->slot, so->estate, values, isnull);
+    bool ok = false;
+    if (!isnull[0]) {
+        MemoryContext old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+        Vector* v = DatumGetVector(values[0]);
+        if (static_cast<uint32>(v->dim) == so->meta.dims) {
+            *distance = ExactDistance(so->meta.metric, so->raw_query, v->x, so->meta.dims);
+            ok = true;
+        }
+        MemoryContextSwitchTo(old);
+    }
+    ExecClearTuple(so->slot);
+    ResetExprContext(econtext);
+    return ok;
+}
+
+// Moves the next chunk of approximate candidates to the output with exact heap distances.
+static bool RerankNextChunk(IndexScanDesc scan, ScanOpaque* so) {
+    if (so->pending_pos >= so->npending) return false;
+    int64 end = Min(so->npending, so->pending_pos + so->rerank_chunk);
+    for (int64 i = so->pending_pos; i < end; i++) {
+        double d;
+        if (HeapDistance(scan, so, so->pending[i].id, &d)) Push(so, &so->out, &so->nout, &so->out_cap, d, so->pending[i].id);
+    }
+    so->pending_pos = end;
+    return true;
+}
+
+// Scores every entry of one IVF list with the engine's scanner.
+static void ScanIvfList(IndexScanDesc scan, ScanOpaque* so, uint32 list_no, float coarse_dis) {
+    Relation index = scan->indexRelation;
+    const JadeMetaPageData& m = so->meta;
+    EngineIvfScanner* sc = so->scanner;
+    int64 ln = list_no;
+    jade::pg::CallCpp([&]() { EngineIvfScannerSetList(sc, ln, coarse_dis); });
+    JadeListDirEntry dir = ReadDirEntry(index, list_no);
+    float* dis = static_cast<float*>(palloc(sizeof(float) * ListCapacity(m.code_size)));
+    uint8* scratch = ListIsOverflow(m.code_size) ? static_cast<uint8*>(palloc(m.code_size)) : nullptr;
+    for (BlockNumber blk = dir.head; blk != InvalidBlockNumber;) {
+        Buffer buf = ReadBuffer(index, blk);
+        LockBuffer(buf, BUFFER_LOCK_SHARE);
+        Page page = BufferGetPage(buf);
+        JadeListPageHeader* hdr = ListPageHeader(page);
+        const int64* ids = ListPageIds(page);
+        const uint8* slots = ListPageSlots(page);
+        uint32 n = hdr->count;
+        if (scratch == nullptr) {
+            // The scanner only reads the page image; the share lock keeps it stable meanwhile.
+            jade::pg::CallCpp([&]() { EngineIvfScannerScore(sc, n, slots, dis); });
+        } else {
+            for (uint32 i = 0; i < n; i++) {
+                const uint8* code = ListEntryCode(index, slots + i * sizeof(BlockNumber), m.code_size, scratch);
+                jade::pg::CallCpp([&]() { EngineIvfScannerScore(sc, 1, code, dis + i); });
+            }
+        }
+        for (uint32 i = 0; i < n; i++) {
+            double d = EngineToOperatorDistance(m.metric, dis[i]);
+            if (m.lossy)
+                Push(so, &so->pending, &so->npending, &so->pending_cap, d, ids[i]);
+            else
+                Push(so, &so->out, &so->nout, &so->out_cap, d, ids[i]);
+        }
+        so->visited += n;
+        blk = PageOpaque(page)->next;
+        UnlockReleaseBuffer(buf);
+        CHECK_FOR_INTERRUPTS();
+    }
+    pfree(dis);
+    if (scratch != nullptr) pfree(scratch);
+}
+
+// Produces the next IVF batch: re-rank more pending candidates, or probe more lists.
+static bool RefillIvf(IndexScanDesc scan, ScanOpaque* so) {
+    const JadeMetaPageData& m = so->meta;
+    if (m.lossy && RerankNextChunk(scan, so)) return true;
+    bool first = so->list_order == nullptr;
+    if (!first && !so->iterative) return false;
+    if (so->max_visit > 0 && so->visited >= so->max_visit) return false;
+    if (first) {
+        EngineIvf* ivf = CachedIvf(scan->indexRelation, &m);
+        so->list_order = static_cast<int64*>(MemoryContextAllocHuge(so->query_cxt, sizeof(int64) * m.nlist));
+        so->list_dist = static_cast<float*>(MemoryContextAllocHuge(so->query_cxt, sizeof(float) * m.nlist));
+        const float* q = so->query;
+        int64* lo = so->list_order;
+        float* ld = so->list_dist;
+        jade::pg::CallCpp([&]() {
+            EngineIvfRankLists(ivf, q, lo, ld);
+            so->scanner = EngineIvfScannerBegin(ivf, q);
+        });
+    }
+    uint32 limit = static_cast<uint32>(so->max_lists);
+    if (so->next_list >= limit) return false;
+    uint32 end = Min(limit, so->next_list + static_cast<uint32>(so->nprobe));
+    so->npending = so->pending_pos = 0;
+    for (; so->next_list < end; so->next_list++) {
+        int64 l = so->list_order[so->next_list];
+        if (l < 0) continue;
+        ScanIvfList(scan, so, static_cast<uint32>(l), so->list_dist[so->next_list]);
+        if (so->max_visit > 0 && so->visited >= so->max_visit) {
+            so->next_list++;
+            break;
+        }
+    }
+    if (m.lossy) {
+        if (so->npending > 1) qsort(so->pending, so->npending, sizeof(Candidate), CompareCandidates);
+        RerankNextChunk(scan, so);
+    }
+    return true;
+}
+
+// Produces the next HNSW batch: a graph search with a larger ef, plus (first time) the delta.
+static bool RefillHnsw(IndexScanDesc scan, ScanOpaque* so) {
+    const JadeMetaPageData& m = so->meta;
+    bool first = so->cur_ef == 0;
+    if (!first && (!so->iterative || so->cur_ef >= static_cast<int64>(m.graph_ntotal))) return false;
+    if (!first && so->max_visit > 0 && so->cur_ef >= so->max_visit) return false;
+    if (first) {
+        HASHCTL ctl;
+        memset(&ctl, 0, sizeof(ctl));
+        ctl.keysize = sizeof(int64);
+        ctl.entrysize = sizeof(int64);
+        ctl.hcxt = so->query_cxt;
+        so->seen = hash_create("jadevector hnsw seen", 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+        ScanRawList(scan, so, 0);  // the delta: exact
+        so->cur_ef = so->ef;
+    } else {
+        so->cur_ef = static_cast<int>(std::min<int64>(static_cast<int64>(so->cur_ef) * 2, INT_MAX / 2));
+        if (so->max_visit > 0) so->cur_ef = static_cast<int>(std::min<int64>(so->cur_ef, so->max_visit));
+    }
+    if (m.graph_ntotal == 0) {
+        so->cur_ef = INT_MAX / 2;
+        return first;
+    }
+    int64 k = std::min<int64>(so->cur_ef, static_cast<int64>(m.graph_ntotal));
+    EngineHnsw* graph = CachedHnsw(scan->indexRelation, &m);
+    float* D = static_cast<float*>(palloc(sizeof(float) * k));
+    int64* I = static_cast<int64*>(palloc(sizeof(int64) * k));
+    int ef = Max(so->cur_ef, static_cast<int>(k));
+    const float* q = so->query;
+    jade::pg::CallCpp([&]() { EngineHnswSearch(graph, q, k, ef, D, I); });
+    so->visited = so->cur_ef;
+    for (int64 i = 0; i < k; i++) {
+        if (I[i] < 0) continue;
+        bool found;
+        hash_search(so->seen, &I[i], HASH_ENTER, &found);
+        if (found) continue;
+        int64 tid = IdMapLookup(scan->indexRelation, &m, I[i]);
+        if (tid < 0) continue;  // tombstone: removed by VACUUM
+        double d;
+        if (m.lossy) {
+            if (!HeapDistance(scan, so, tid, &d)) continue;
+        } else {
+            d = EngineToOperatorDistance(m.metric, D[i]);
+        }
+        Push(so, &so->out, &so->nout, &so->out_cap, d, tid);
+    }
+    pfree(D);
+    pfree(I);
+    return true;
+}
+
+// Walks every entry without distances (NULL or directionless query): lists, then the id map.
+static bool RefillAnyOrder(IndexScanDesc scan, ScanOpaque* so) {
+    if (so->done) return false;
+    so->done = true;
+    for (uint32 l = 0; l < so->meta.nlist; l++) {
+        JadeListDirEntry dir = ReadDirEntry(scan->indexRelation, l);
+        for (BlockNumber blk = dir.head; blk != InvalidBlockNumber;) {
+            Buffer buf = ReadBuffer(scan->indexRelation, blk);
+            LockBuffer(buf, BUFFER_LOCK_SHARE);
+            Page page = BufferGetPage(buf);
+            for (uint32 i = 0; i < ListPageHeader(page)->count; i++)
+                Push(so, &so->out, &so->nout, &so->out_cap, 0.0, ListPageIds(page)[i]);
+            blk = PageOpaque(page)->next;
+            UnlockReleaseBuffer(buf);
+        }
+    }
+    for (uint64 g = 0; g < so->meta.graph_ntotal; g++) {
+        int64 tid = IdMapLookup(scan->indexRelation, &so->meta, static_cast<int64>(g));
+        if (tid >= 0) Push(so, &so->out, &so->nout, &so->out_cap, 0.0, tid);
+    }
+    return true;
+}
+
+// Fills the output batch with the next results; false when the scan is over.
+static bool Refill(IndexScanDesc scan, ScanOpaque* so) {
+    MemoryContext old = MemoryContextSwitchTo(so->query_cxt);
+    so->nout = so->out_pos = 0;
+    bool more;
+    if (so->any_order) {
+        more = RefillAnyOrder(scan, so);
+    } else {
+        switch (so->meta.family) {
+            case kFamilyFlat:
+                more = !so->done;
+                if (more) ScanRawList(scan, so, 0);
+                so->done = true;
+                break;
+            case kFamilyIvf:
+                more = RefillIvf(scan, so);
+                break;
+            case kFamilyHnsw:
+                more = RefillHnsw(scan, so);
+                break;
+            default:
+                elog(ERROR, "jadevector: unknown index family %u", so->meta.family);
+        }
+        if (so->nout > 1) qsort(so->out, so->nout, sizeof(Candidate), CompareCandidates);
+        // Strict order: a later batch may find rows closer than one already returned; they are
+        // dropped rather than returned out of order.
+        if (so->strict && so->have_last) {
+            int64 w = 0;
+            for (int64 i = 0; i < so->nout; i++)
+                if (so->out[i].distance >= so->last_distance) so->out[w++] = so->out[i];
+            so->nout = w;
+        }
+    }
+    MemoryContextSwitchTo(old);
+    return more;
+}
+
+bool jadegettuple(IndexScanDesc scan, ScanDirection dir) {
+    auto* so = static_cast<ScanOpaque*>(scan->opaque);
+    if (!so->started) StartScan(scan, so);
+    while (so->out_pos >= so->nout) {
+        if (!Refill(scan, so)) return false;
+    }
+    const Candidate& c = so->out[so->out_pos++];
+    IdToTid(c.id, &scan->xs_heaptid);
+    scan->xs_recheck = false;
+    scan->xs_recheckorderby = false;
+    if (scan->numberOfOrderBys > 0) {
+        scan->xs_orderbyvals[0] = Float8GetDatum(c.distance);
+        scan->xs_orderbynulls[0] = so->any_order;
+    }
+    so->have_last = !so->any_order;
+    so->last_distance = c.distance;
+    return true;
+}
+
+void jadeendscan(IndexScanDesc scan) {
+    auto* so = static_cast<ScanOpaque*>(scan->opaque);
+    if (so->fetch != nullptr) {
+        table_index_fetch_end(so->fetch);
+        ExecDropSingleTupleTableSlot(so->slot);
+        FreeExecutorState(so->estate);
+    }
+    MemoryContextDelete(so->scan_cxt);
+    pfree(so);
+    scan->opaque = nullptr;
+}
+
+}  // namespace jade::ext::index
