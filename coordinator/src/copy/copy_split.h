@@ -63,15 +63,17 @@ class CopySplitter {
 
  private:
   Status ProcessRow(std::string_view row, const CopyRowSink& sink);
-  Expected<std::optional<std::string>> ExtractKey(std::string_view row) const;
+  Expected<std::optional<std::string>> ExtractKey(std::string_view line) const;
   size_t FindRowEnd(std::string_view data, size_t from);
+  Error RowError(const char* state, const std::string& message) const;
 
   CopyFormat format_;
   int key_field_;
   KeyType key_type_;
   uint32_t shard_count_;
   std::string partial_;
-  bool in_quote_ = false;   ///< CSV scan state carried across Feed() calls
+  bool in_quote_ = false;   ///< CSV: inside a quoted field (scan state carried across Feed() calls)
+  bool escape_pending_ = false;  ///< the previous byte was an escape (text: '\\'; CSV: escape in quotes)
   size_t scanned_ = 0;      ///< bytes of partial_ already scanned for a row end
   bool header_pending_;
   bool ended_ = false;
