@@ -1,0 +1,1 @@
+"""Library of the JadeVectorDB benchmark suite (bench/run_bench.py is the entry point)."""

@@ -1,0 +1,120 @@
+"""What the benchmark ran on: CPU, memory, load, FAISS flavour, BLAS, git commit."""
+
+import datetime
+import os
+import platform
+import subprocess
+import time
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+AVX2_ARCHIVE = "/var/cache/jadevector/faiss-1.7.3-avx2/libfaiss_avx2.a"
+
+
+def describe(build_dir):
+    """Return a dict describing the machine and the build the benchmark measures."""
+    return {
+        "cpu_model": _cpu_model(),
+        "cores": os.cpu_count(),
+        "cpu_flags_avx2": "avx2" in _cpu_flags(),
+        "ram_gib": round(_meminfo_kb("MemTotal") / 1048576.0, 1),
+        "kernel": platform.release(),
+        "faiss_flavor": faiss_flavor(build_dir),
+        "blas": blas(),
+        "git_commit": _git("rev-parse", "--short=12", "HEAD"),
+        "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
+        "started_utc": now(),
+        "loadavg_start": loadavg(),
+    }
+
+
+def now():
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def loadavg():
+    """Return the 1/5/15-minute load averages."""
+    with open("/proc/loadavg") as f:
+        return [float(x) for x in f.read().split()[:3]]
+
+
+def faiss_flavor(build_dir):
+    """Return which FAISS the build linked: from <build>/CMakeCache.txt and the AVX2 archive's presence."""
+    cache = {}
+    try:
+        with open(os.path.join(build_dir, "CMakeCache.txt")) as f:
+            for line in f:
+                if "=" in line and not line.startswith(("//", "#")):
+                    key, _, value = line.strip().partition("=")
+                    cache[key.split(":")[0]] = value
+    except FileNotFoundError:
+        return "unknown (no CMakeCache.txt in %s)" % build_dir
+    if cache.get("JADE_FAISS_FLAVOR"):
+        return cache["JADE_FAISS_FLAVOR"]
+    use_avx2 = cache.get("JADE_USE_AVX2_FAISS", "ON").upper() in ("ON", "1", "TRUE", "YES")
+    archive = os.path.join(cache.get("JADE_FAISS_CACHE", os.path.dirname(AVX2_ARCHIVE)), "libfaiss_avx2.a")
+    if use_avx2 and os.path.exists(archive) and "avx2" in _cpu_flags():
+        return "faiss-1.7.3-avx2 (%s)" % archive
+    return "faiss-1.7.3-generic (Debian libfaiss.a)"
+
+
+def blas():
+    """Return the libblas.so.3 alternative in use (Debian's update-alternatives)."""
+    try:
+        out = subprocess.run(["update-alternatives", "--query", "libblas.so.3-x86_64-linux-gnu"],
+                             capture_output=True, text=True, timeout=10).stdout
+    except (OSError, subprocess.TimeoutExpired):
+        return "unknown"
+    for line in out.splitlines():
+        if line.startswith("Value:"):
+            return line.split(":", 1)[1].strip()
+    return "unknown"
+
+
+def cpu_busy(seconds=2.0):
+    """Return the machine's CPU use (0..1 of all cores) over `seconds`, from /proc/stat.
+
+    Called before the benchmark starts anything, it measures the load other work puts on the
+    machine, which the report states next to the numbers.
+    """
+    def snap():
+        with open("/proc/stat") as f:
+            vals = [int(x) for x in f.readline().split()[1:]]
+        idle = vals[3] + (vals[4] if len(vals) > 4 else 0)
+        return sum(vals), idle
+
+    t0, i0 = snap()
+    time.sleep(seconds)
+    t1, i1 = snap()
+    return round(1.0 - (i1 - i0) / float(max(1, t1 - t0)), 3)
+
+
+def _cpu_model():
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def _cpu_flags():
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("flags"):
+                return set(line.split(":", 1)[1].split())
+    return set()
+
+
+def _meminfo_kb(key):
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+def _git(*args):
+    try:
+        return subprocess.run(["git", "-C", REPO] + list(args), capture_output=True, text=True,
+                              timeout=10).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
