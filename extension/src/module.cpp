@@ -31,7 +31,7 @@ int jade_ef_search = 100;
 int jade_rerank_factor = 4;
 int jade_build_threads = 1;
 int jade_hnsw_cache_mb = 1024;
-bool jade_iterative_scan = true;
+int jade_iterative_scan = kIterativeRelaxed;
 int jade_max_scan_tuples = 0;
 
 static const struct config_enum_entry kHnswIterativeOptions[] = {{"off", kIterativeOff, false},
@@ -77,9 +77,12 @@ void DefineIndexGucs() {
                             "Sets the per-backend memory bound for cached HNSW graphs and IVF codecs", nullptr,
                             &jade_hnsw_cache_mb, 1024, 1, INT_MAX / 2, PGC_USERSET, GUC_UNIT_MB, nullptr, nullptr,
                             nullptr);
-    DefineCustomBoolVariable("jadevector.iterative_scan",
-                             "Lets faiss index scans continue (more probes, larger ef) while rows are requested",
-                             nullptr, &jade_iterative_scan, true, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+    DefineCustomEnumVariable("jadevector.iterative_scan",
+                             "Sets how faiss index scans continue (more probes, larger ef) while rows are requested",
+                             "relaxed_order returns every row found; strict_order drops rows found later that are "
+                             "closer than one already returned; off stops after the first batch.",
+                             &jade_iterative_scan, kIterativeRelaxed, kHnswIterativeOptions, PGC_USERSET, 0, nullptr,
+                             nullptr, nullptr);
     DefineCustomIntVariable("jadevector.max_scan_tuples",
                             "Sets the max number of index entries an iterative faiss scan visits (0 = no limit)",
                             nullptr, &jade_max_scan_tuples, 0, 0, INT_MAX, PGC_USERSET, 0, nullptr, nullptr, nullptr);

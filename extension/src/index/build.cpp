@@ -231,7 +231,8 @@ static void MaybeFallBackToFlat(BuildState* st) {
     int64 min_rows = 0;
     jade::pg::CallCpp([&]() { min_rows = EngineMinTrainingRows(&info); });
     if (st->nsample >= min_rows) return;
-    ereport(NOTICE, (errmsg("too few rows to train \"%s\": %lld indexable rows, %lld needed", sp.factory,
+    // An empty heap (CREATE INDEX before loading, TRUNCATE) says nothing worth a notice.
+    ereport(st->nsample > 0 ? NOTICE : DEBUG1, (errmsg("too few rows to train \"%s\": %lld indexable rows, %lld needed", sp.factory,
                             (long long)st->nsample, (long long)min_rows),
                      errdetail("The index was built as an exact Flat index instead."),
                      errhint("Run REINDEX after loading more data to get the requested index.")));

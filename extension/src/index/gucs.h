@@ -21,7 +21,7 @@ extern int jade_ef_search;
 extern int jade_rerank_factor;
 extern int jade_build_threads;
 extern int jade_hnsw_cache_mb;
-extern bool jade_iterative_scan;
+extern int jade_iterative_scan;    // IterativeScanMode
 extern int jade_max_scan_tuples;  // 0 = unlimited
 
 // Registers every setting above (called from _PG_init).

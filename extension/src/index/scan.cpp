@@ -13,9 +13,10 @@
 //   HNSW  each batch searches the cached graph with a breadth ef (doubled per batch), maps graph
 //         ids to TIDs through the id map (skipping tombstones and ids already returned), and the
 //         first batch also scans the exact delta of rows inserted after the build.
-// Order: within a batch results are exactly ordered. Across batches, strict mode (faiss AM,
-// hnsw.iterative_scan = strict_order) drops candidates closer than the last returned row, so
-// the output is always ordered; relaxed mode (pgvector's relaxed_order) returns them.
+// Order: within a batch results are exactly ordered. Across batches, relaxed_order (the faiss
+// AM's default, as pgvector's relaxed_order) returns every row found, so a later batch may hold a
+// row closer than the last one of the previous batch; strict_order drops such rows instead, so
+// the output is always ordered (README.md "Iterative scans").
 // Bounds: jadevector.max_scan_tuples / hnsw.max_scan_tuples / ivfflat.max_probes.
 #include "index/am.h"
 
@@ -164,8 +165,8 @@ static void LoadSettings(ScanOpaque* so) {
         default:
             so->nprobe = jade_nprobe > 0 ? jade_nprobe : Max(1, static_cast<int>(m.nlist / 16));
             so->ef = jade_ef_search;
-            so->iterative = jade_iterative_scan;
-            so->strict = true;
+            so->iterative = jade_iterative_scan != kIterativeOff;
+            so->strict = jade_iterative_scan == kIterativeStrict;
             so->max_visit = jade_max_scan_tuples;
             break;
     }
