@@ -1,7 +1,8 @@
 // distance/distance.cpp — run-time selection of the distance kernels (see distance.h).
 //
 // The variant is chosen once, when the library is loaded (a namespace-scope initializer), so each
-// call is one indirect call and no check. __builtin_cpu_init() is called explicitly because the
+// call is one indirect call and no check. The table is written only during that initialization,
+// before any thread exists, and only read afterwards. __builtin_cpu_init() is called explicitly because the
 // selection may run from a shared-library constructor before libgcc initialised its CPU model.
 #include "distance/distance.h"
 
@@ -33,7 +34,11 @@ KernelTable SelectKernels() {
                        kernels::NormSquaredPortable, kernels::CosineSumsPortable, "portable"};
 }
 
-const KernelTable kKernels = SelectKernels();
+// Constant-initialized to the portable kernels, so a call made before dynamic initialization
+// (another translation unit's static constructor) is still correct; upgraded once at load time.
+KernelTable kKernels = {kernels::L2SquaredPortable, kernels::InnerProductPortable, kernels::L1Portable,
+                        kernels::NormSquaredPortable, kernels::CosineSumsPortable, "portable"};
+const bool kKernelsSelected = (kKernels = SelectKernels(), true);
 
 }  // namespace
 
