@@ -94,6 +94,12 @@ struct BuildState {
 // Prepares one heap row's vector into dst; returns false for NULLs and cosine zero vectors.
 static bool BuildPrepare(BuildState* st, Datum value, bool isnull, float* dst) {
     if (isnull) return false;
+    int dim = DatumGetVector(value)->dim;
+    if (static_cast<uint32>(dim) != st->dims)
+        ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
+                        errmsg("column has vectors of different dimensions %u and %d", st->dims, dim),
+                        errdetail("An index needs one dimension for all rows."),
+                        errhint("Declare the column with a dimension, e.g. vector(%u).", st->dims)));
     bool ok = PrepareVector(st->index, st->metric, st->dims, value, dst);
     if (!ok) st->nskipped_zero++;
     return ok;
@@ -120,7 +126,7 @@ static void SampleCallback(Relation index, ItemPointer tid, Datum* values, bool*
         }
     }
     float* scratch = static_cast<float*>(palloc(sizeof(float) * std::max<uint32>(st->dims, 1)));
-    if (BuildPrepare(st, values[0], isnull[0], scratch)) {
+    if (st->dims != 0 && BuildPrepare(st, values[0], isnull[0], scratch)) {
         if (slot != nullptr) {
             memcpy(slot, scratch, sizeof(float) * st->dims);
             if (st->nsample < st->sample_cap) st->nsample++;

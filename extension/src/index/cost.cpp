@@ -25,6 +25,9 @@ extern "C" {
 
 namespace jade::ext::index {
 
+// The planner's disable_cost (costsize.c), which extensions cannot reference.
+inline constexpr Cost kDisableCost = 1.0e10;
+
 void jadecostestimate(PlannerInfo* root, IndexPath* path, double loop_count, Cost* startup_cost,
                       Cost* total_cost, Selectivity* selectivity, double* correlation, double* pages) {
     if (path->indexorderbys == NIL) {
@@ -71,6 +74,10 @@ void jadecostestimate(PlannerInfo* root, IndexPath* path, double loop_count, Cos
     // is per operator call of a few dozen floats.
     Cost cpu = costs.numIndexTuples * per_entry_ops * cpu_operator_cost * Max(1.0, meta.dims / 64.0);
     Cost total = costs.indexTotalCost + fixed + cpu;
+    // Without a LIMIT (tuple_fraction 0 = every row wanted) the caller wants all rows in exact
+    // order, which an approximate index cannot promise and a sort does better: price the index
+    // out as the planner prices disabled paths (a LIMIT $1 gives a fraction, not 0).
+    if (root->tuple_fraction <= 0.0) total += kDisableCost;
     *startup_cost = total;
     *total_cost = total;
     *selectivity = costs.indexSelectivity;
