@@ -54,6 +54,18 @@ SELECT subvector('[1,2,3,4,5]', 2, 3) AS middle, subvector('[1,2,3,4,5]', 1, 5) 
 SELECT binary_quantize('[1,-2,0,3.5,-0,0.001,-5,7,9]') AS bits,
        length(binary_quantize('[1,-2,0]')) AS nbits, pg_typeof(binary_quantize('[1]')) AS type;
 
+-- Bit distances (binary-quantized search): Hamming <~> and Jaccard <%>, long strings use 8-byte steps.
+SELECT B'1010' <~> B'0110' AS hamming, hamming_distance(B'1111', B'0000') AS hamming_fn,
+       B'1100' <%> B'1010' AS jaccard, jaccard_distance(B'0000', B'0000') AS jaccard_empty,
+       jaccard_distance(B'1010', B'1010') AS jaccard_same;
+SELECT binary_quantize(a) <~> binary_quantize(b) AS hamming_100, binary_quantize(a) <%> binary_quantize(b) AS jaccard_100
+FROM (SELECT array_agg(CASE WHEN i % 3 = 0 THEN 1 ELSE -1 END)::vector AS a,
+             array_agg(CASE WHEN i % 5 = 0 THEN 1 ELSE -1 END)::vector AS b
+      FROM generate_series(1, 100) AS i) AS t;
+WITH q AS (SELECT binary_quantize('[1,-1,1,-1]') AS bits)
+SELECT v, binary_quantize(v) <~> q.bits AS hamming
+FROM q, (VALUES ('[1,-1,1,-1]'::vector), ('[-1,1,-1,1]'), ('[1,1,1,-1]')) AS t(v) ORDER BY 2, 1;
+
 -- Comparison operators: element-wise over the common prefix, then shorter first (pgvector's order).
 SELECT '[1,2,3]'::vector < '[1,2,4]' AS lt, '[1,2,3]'::vector <= '[1,2,3]' AS le,
        '[1,2,3]'::vector = '[1,2,3]' AS eq, '[1,2,3]'::vector <> '[1,2]' AS ne,
@@ -115,7 +127,7 @@ WHERE p.proname = ANY (ARRAY['vector_in', 'vector_out', 'vector_typmod_in', 'vec
       'vector_spherical_distance', 'vector_dims', 'vector_norm', 'l2_normalize', 'binary_quantize', 'subvector',
       'vector_add', 'vector_sub', 'vector_mul', 'vector_concat', 'vector_lt', 'vector_le', 'vector_eq', 'vector_ne',
       'vector_ge', 'vector_gt', 'vector_cmp', 'vector_hash', 'vector_hash_extended', 'vector_accum', 'vector_avg',
-      'vector_combine'])
+      'vector_combine', 'hamming_distance', 'jaccard_distance'])
 ORDER BY p.oid::regprocedure::text;
 SELECT l2_distance(NULL, '[1]') IS NULL AS l2_null, '[1]'::vector + NULL IS NULL AS add_null;
 

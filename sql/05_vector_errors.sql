@@ -73,7 +73,8 @@ FROM (VALUES ($$'[1,2,3]'::vector <-> '[1,2]'$$), ($$'[1,2,3]'::vector <#> '[1,2
              ($$vector_spherical_distance('[1,2,3]', '[1,2]')$$),
              ($$avg(v) FROM (VALUES ('[1,2,3]'::vector), ('[1,2]')) t(v)$$),
              ($$sum(v) FROM (VALUES ('[1,2,3]'::vector), ('[1,2]')) t(v)$$),
-             ($$vector_combine('{1,1,2}', '{1,1}')$$)) AS t(expr);
+             ($$vector_combine('{1,1,2}', '{1,1}')$$), ($$B'101' <~> B'10'$$), ($$B'101' <%> B'1010'$$),
+             ($$binary_quantize('[1,2,3]') <~> binary_quantize('[1,2]')$$)) AS t(expr);
 
 -- Arithmetic overflow and underflow never store ±Infinity or a silent zero.
 SELECT expr, pg_temp.jv_try('SELECT ' || expr) AS result
