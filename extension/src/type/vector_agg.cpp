@@ -63,9 +63,8 @@ Datum vector_accum(PG_FUNCTION_ARGS) {
         for (int i = 0; i < vec->dim; i++) fresh[i + 1] = (double)vec->x[i];
         PG_RETURN_ARRAYTYPE_P(MakeState(fresh, vec->dim + 1));
     }
-    if (nvalues - 1 != vec->dim)
-        ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-                        errmsg("different vector dimensions %d and %d", nvalues - 1, vec->dim)));
+    // pgvector reports a mixed-size avg() as a typmod-style mismatch; keep its message.
+    CheckExpectedDim(nvalues - 1, vec->dim);
 
     if (AggCheckCallContext(fcinfo, NULL)) {
         values[0] = n + 1;
@@ -95,9 +94,7 @@ Datum vector_combine(PG_FUNCTION_ARGS) {
 
     if (v2[0] == 0) PG_RETURN_ARRAYTYPE_P(MakeState(v1, n1));
     if (v1[0] == 0) PG_RETURN_ARRAYTYPE_P(MakeState(v2, n2));
-    if (n1 != n2)
-        ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-                        errmsg("different vector dimensions %d and %d", n1 - 1, n2 - 1)));
+    CheckExpectedDim(n1 - 1, n2 - 1);
     float8* merged = (float8*)palloc(sizeof(float8) * n1);
     merged[0] = v1[0] + v2[0];
     for (int i = 1; i < n1; i++) {

@@ -57,7 +57,7 @@ Datum array_to_vector(PG_FUNCTION_ARGS) {
                 result->x[i] = DatumGetFloat4(DirectFunctionCall1(numeric_float4, elems[i]));
             break;
         default:
-            ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("unsupported array type")));
+            ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("unsupported array type")));
     }
     pfree(elems);
     for (int i = 0; i < nelems; i++) CheckElement(result->x[i]);
