@@ -169,3 +169,41 @@ TEST_CASE("vector text: format and parse round-trip", "[vector_text]") {
     REQUIRE(parsed.size() == x.size());
     CHECK(std::memcmp(parsed.data(), x.data(), sizeof(float) * x.size()) == 0);
 }
+
+TEST_CASE("vector text: random input never overruns and accepted input round-trips", "[vector_text]") {
+    // Random strings over the grammar's alphabet: every outcome must be a clean status, the
+    // output buffer is never written past max_dim, and whatever parses re-parses identically
+    // from its own printed form.
+    const std::string alphabet = "[],,,.-+eE0123456789  naifINx\t";
+    std::mt19937 rng(7);
+    std::uniform_int_distribution<size_t> pick(0, alphabet.size() - 1);
+    std::uniform_int_distribution<int> length(0, 24);
+    constexpr int kMaxDim = 4;
+    int accepted = 0;
+    for (int iter = 0; iter < 200000; iter++) {
+        std::string text = "[";
+        int len = length(rng);
+        for (int i = 0; i < len; i++) text += alphabet[pick(rng)];
+        if (iter % 2 == 0) text += "]";
+        float out[kMaxDim + 1];
+        out[kMaxDim] = 12345.0f;
+        ParseResult r = ParseVectorText(text.c_str(), out, kMaxDim);
+        INFO("input: '" << text << "'");
+        REQUIRE(out[kMaxDim] == 12345.0f);
+        REQUIRE(r.dim >= 0);
+        REQUIRE(r.dim <= kMaxDim);
+        if (r.status == ParseStatus::kOutOfRange) REQUIRE(r.token_offset + r.token_length <= text.size());
+        if (r.status != ParseStatus::kOk) continue;
+        accepted++;
+        REQUIRE(r.dim >= 1);
+        for (int i = 0; i < r.dim; i++) REQUIRE(std::isfinite(out[i]));
+        char printed[MaxVectorTextSize(kMaxDim)];
+        FormatVectorText(out, r.dim, printed);
+        float again[kMaxDim];
+        ParseResult r2 = ParseVectorText(printed, again, kMaxDim);
+        REQUIRE(r2.status == ParseStatus::kOk);
+        REQUIRE(r2.dim == r.dim);
+        REQUIRE(std::memcmp(again, out, sizeof(float) * r.dim) == 0);
+    }
+    CHECK(accepted > 100);  // the generator does reach the accepting paths
+}
