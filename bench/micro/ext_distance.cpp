@@ -71,21 +71,27 @@ void BM_CosineDistance(benchmark::State& state) {
 // Records in the benchmark header which variant distance.h dispatches to on this CPU.
 const bool kContextAdded = [] {
     benchmark::AddCustomContext("jade_distance_kernels",
-                               jade::ext::kernels::Avx2FmaSupported() ? "avx2-fma" : "portable");
+                                jade::ext::kernels::Avx2FmaSupported() ? "avx2-fma" : "portable");
     return true;
 }();
 
 #define JADE_DISTANCE_SIZES Arg(128)->Arg(768)->Arg(1536)
 
 BENCHMARK_TEMPLATE(BM_Distance, jade::ext::L2SquaredDistance)->Name("DistanceL2/jade")->JADE_DISTANCE_SIZES;
-BENCHMARK_TEMPLATE(BM_Distance, jade::ext::kernels::L2SquaredPortable)->Name("DistanceL2/jade_portable")->JADE_DISTANCE_SIZES;
+BENCHMARK_TEMPLATE(BM_Distance, jade::ext::kernels::L2SquaredPortable)
+    ->Name("DistanceL2/jade_portable")
+    ->JADE_DISTANCE_SIZES;
 BENCHMARK_TEMPLATE(BM_Distance, PlainL2Squared)->Name("DistanceL2/plain_loop")->JADE_DISTANCE_SIZES;
 BENCHMARK_TEMPLATE(BM_Distance, faiss::fvec_L2sqr)->Name("DistanceL2/faiss_fvec_L2sqr")->JADE_DISTANCE_SIZES;
 
 BENCHMARK_TEMPLATE(BM_Distance, jade::ext::InnerProduct)->Name("DistanceIP/jade")->JADE_DISTANCE_SIZES;
-BENCHMARK_TEMPLATE(BM_Distance, jade::ext::kernels::InnerProductPortable)->Name("DistanceIP/jade_portable")->JADE_DISTANCE_SIZES;
+BENCHMARK_TEMPLATE(BM_Distance, jade::ext::kernels::InnerProductPortable)
+    ->Name("DistanceIP/jade_portable")
+    ->JADE_DISTANCE_SIZES;
 BENCHMARK_TEMPLATE(BM_Distance, PlainInnerProduct)->Name("DistanceIP/plain_loop")->JADE_DISTANCE_SIZES;
-BENCHMARK_TEMPLATE(BM_Distance, faiss::fvec_inner_product)->Name("DistanceIP/faiss_fvec_inner_product")->JADE_DISTANCE_SIZES;
+BENCHMARK_TEMPLATE(BM_Distance, faiss::fvec_inner_product)
+    ->Name("DistanceIP/faiss_fvec_inner_product")
+    ->JADE_DISTANCE_SIZES;
 
 BENCHMARK_TEMPLATE(BM_Distance, jade::ext::L1Distance)->Name("DistanceL1/jade")->JADE_DISTANCE_SIZES;
 BENCHMARK(BM_CosineDistance)->Name("DistanceCosine/jade")->JADE_DISTANCE_SIZES;

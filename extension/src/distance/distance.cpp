@@ -27,17 +27,17 @@ struct KernelTable {
 // Returns the fastest kernel table the running CPU supports.
 KernelTable SelectKernels() {
     if (kernels::Avx2FmaSupported()) {
-        return KernelTable{kernels::L2SquaredAvx2, kernels::InnerProductAvx2, kernels::L1Avx2,
-                           kernels::NormSquaredAvx2, kernels::CosineSumsAvx2, "avx2-fma"};
+        return KernelTable{kernels::L2SquaredAvx2,   kernels::InnerProductAvx2, kernels::L1Avx2,
+                           kernels::NormSquaredAvx2, kernels::CosineSumsAvx2,   "avx2-fma"};
     }
-    return KernelTable{kernels::L2SquaredPortable, kernels::InnerProductPortable, kernels::L1Portable,
-                       kernels::NormSquaredPortable, kernels::CosineSumsPortable, "portable"};
+    return KernelTable{kernels::L2SquaredPortable,   kernels::InnerProductPortable, kernels::L1Portable,
+                       kernels::NormSquaredPortable, kernels::CosineSumsPortable,   "portable"};
 }
 
 // Constant-initialized to the portable kernels, so a call made before dynamic initialization
 // (another translation unit's static constructor) is still correct; upgraded once at load time.
-KernelTable kKernels = {kernels::L2SquaredPortable, kernels::InnerProductPortable, kernels::L1Portable,
-                        kernels::NormSquaredPortable, kernels::CosineSumsPortable, "portable"};
+KernelTable kKernels = {kernels::L2SquaredPortable,   kernels::InnerProductPortable, kernels::L1Portable,
+                        kernels::NormSquaredPortable, kernels::CosineSumsPortable,   "portable"};
 const bool kKernelsSelected = (kKernels = SelectKernels(), true);
 
 }  // namespace
@@ -49,17 +49,27 @@ bool Avx2FmaSupported() {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 
-const char* ActiveKernelName() { return kKernels.name; }
+const char* ActiveKernelName() {
+    return kKernels.name;
+}
 
 }  // namespace kernels
 
-float L2SquaredDistance(const float* a, const float* b, size_t n) { return kKernels.l2_squared(a, b, n); }
+float L2SquaredDistance(const float* a, const float* b, size_t n) {
+    return kKernels.l2_squared(a, b, n);
+}
 
-float InnerProduct(const float* a, const float* b, size_t n) { return kKernels.inner_product(a, b, n); }
+float InnerProduct(const float* a, const float* b, size_t n) {
+    return kKernels.inner_product(a, b, n);
+}
 
-float L1Distance(const float* a, const float* b, size_t n) { return kKernels.l1(a, b, n); }
+float L1Distance(const float* a, const float* b, size_t n) {
+    return kKernels.l1(a, b, n);
+}
 
-float NormSquared(const float* a, size_t n) { return kKernels.norm_squared(a, n); }
+float NormSquared(const float* a, size_t n) {
+    return kKernels.norm_squared(a, n);
+}
 
 double CosineDistance(const float* a, const float* b, size_t n) {
     kernels::CosineSums sums = kKernels.cosine_sums(a, b, n);

@@ -36,7 +36,9 @@ JADE_AVX2 inline __m256i TailMask(size_t rest) {
 }
 
 // Clears the sign bit of every lane.
-JADE_AVX2 inline __m256 Abs(__m256 v) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v); }
+JADE_AVX2 inline __m256 Abs(__m256 v) {
+    return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), v);
+}
 
 }  // namespace
 
@@ -98,7 +100,8 @@ JADE_AVX2 float L1Avx2(const float* a, const float* b, size_t n) {
         acc0 = _mm256_add_ps(acc0, Abs(_mm256_sub_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i))));
     if (i < n) {
         __m256i mask = TailMask(n - i);
-        acc1 = _mm256_add_ps(acc1, Abs(_mm256_sub_ps(_mm256_maskload_ps(a + i, mask), _mm256_maskload_ps(b + i, mask))));
+        acc1 =
+            _mm256_add_ps(acc1, Abs(_mm256_sub_ps(_mm256_maskload_ps(a + i, mask), _mm256_maskload_ps(b + i, mask))));
     }
     return HorizontalSum(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
 }

@@ -80,7 +80,9 @@ PG_FUNCTION_INFO_V1(jadevector_internal_unwound);
 PG_FUNCTION_INFO_V1(jadevector_internal_vector_recv);
 
 // Returns how many UnwindWitness objects have been destroyed in this backend.
-Datum jadevector_internal_unwound(PG_FUNCTION_ARGS) { PG_RETURN_INT64(unwound_objects); }
+Datum jadevector_internal_unwound(PG_FUNCTION_ARGS) {
+    PG_RETURN_INT64(unwound_objects);
+}
 
 // Runs the result type's receive function over the bytes, as exec_bind_message does.
 Datum jadevector_internal_vector_recv(PG_FUNCTION_ARGS) {

@@ -56,7 +56,9 @@ inline bool IsVectorSpace(char c) {
 size_t FormatFloatShortest(float value, char* out);
 
 // Returns a buffer size that always fits FormatVectorText's output for dim elements plus a NUL.
-inline constexpr size_t MaxVectorTextSize(size_t dim) { return 2 + dim * (kMaxFloatTextLength + 1) + 1; }
+inline constexpr size_t MaxVectorTextSize(size_t dim) {
+    return 2 + dim * (kMaxFloatTextLength + 1) + 1;
+}
 
 // Prints one float without terminator and returns its length (at most kMaxFloatTextLength).
 using FloatFormatter = size_t (*)(float value, char* out);

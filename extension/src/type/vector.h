@@ -44,8 +44,7 @@ static inline Vector* InitVector(int dim) {
 
 // Rejects a dimension count outside 1..VECTOR_MAX_DIM with pgvector's messages and SQLSTATEs.
 static inline void CheckDim(int dim) {
-    if (dim < 1)
-        ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("vector must have at least 1 dimension")));
+    if (dim < 1) ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("vector must have at least 1 dimension")));
     if (dim > VECTOR_MAX_DIM)
         ereport(ERROR, (errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
                         errmsg("vector cannot have more than %d dimensions", VECTOR_MAX_DIM)));
@@ -60,14 +59,13 @@ static inline void CheckExpectedDim(int32 typmod, int dim) {
 // Rejects two operands of different dimension counts (binary operators, distances, aggregates).
 static inline void CheckDims(const Vector* a, const Vector* b) {
     if (a->dim != b->dim)
-        ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-                        errmsg("different vector dimensions %d and %d", a->dim, b->dim)));
+        ereport(ERROR,
+                (errcode(ERRCODE_DATA_EXCEPTION), errmsg("different vector dimensions %d and %d", a->dim, b->dim)));
 }
 
 // Rejects NaN and ±Infinity elements, which no stored vector may contain.
 static inline void CheckElement(float value) {
-    if (std::isnan(value))
-        ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("NaN not allowed in vector")));
+    if (std::isnan(value)) ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("NaN not allowed in vector")));
     if (std::isinf(value))
         ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("infinite value not allowed in vector")));
 }

@@ -36,15 +36,15 @@ float* CanonicalElements(const Vector* a) {
 }  // namespace
 
 // Each comparison operator frees detoasted copies, as btree support functions should.
-#define JADE_VECTOR_COMPARE(name, expr)            \
-    PG_FUNCTION_INFO_V1(name);                     \
-    Datum name(PG_FUNCTION_ARGS) {                 \
-        Vector* a = PG_GETARG_VECTOR_P(0);         \
-        Vector* b = PG_GETARG_VECTOR_P(1);         \
-        int cmp = VectorCompare(a, b);             \
-        PG_FREE_IF_COPY(a, 0);                     \
-        PG_FREE_IF_COPY(b, 1);                     \
-        PG_RETURN_BOOL(expr);                      \
+#define JADE_VECTOR_COMPARE(name, expr)    \
+    PG_FUNCTION_INFO_V1(name);             \
+    Datum name(PG_FUNCTION_ARGS) {         \
+        Vector* a = PG_GETARG_VECTOR_P(0); \
+        Vector* b = PG_GETARG_VECTOR_P(1); \
+        int cmp = VectorCompare(a, b);     \
+        PG_FREE_IF_COPY(a, 0);             \
+        PG_FREE_IF_COPY(b, 1);             \
+        PG_RETURN_BOOL(expr);              \
     }
 
 extern "C" {

@@ -21,7 +21,9 @@ namespace {
 
 // Prints a float with PostgreSQL's own shortest-decimal routine (float4out's digits), which is
 // exactly what pgvector prints.
-size_t PgFloatText(float value, char* out) { return (size_t)float_to_shortest_decimal_bufn(value, out); }
+size_t PgFloatText(float value, char* out) {
+    return (size_t)float_to_shortest_decimal_bufn(value, out);
+}
 
 // Raises the pgvector error that corresponds to a failed parse of `literal`.
 void ReportParseError(const char* literal, const jade::ext::text::ParseResult& r) {
@@ -108,8 +110,8 @@ Datum vector_typmod_in(PG_FUNCTION_ARGS) {
     int32* tl = ArrayGetIntegerTypmods(ta, &n);
     if (n != 1) ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("invalid type modifier")));
     if (*tl < 1)
-        ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-                        errmsg("dimensions for type vector must be at least 1")));
+        ereport(ERROR,
+                (errcode(ERRCODE_INVALID_PARAMETER_VALUE), errmsg("dimensions for type vector must be at least 1")));
     if (*tl > VECTOR_MAX_DIM)
         ereport(ERROR, (errcode(ERRCODE_INVALID_PARAMETER_VALUE),
                         errmsg("dimensions for type vector cannot exceed %d", VECTOR_MAX_DIM)));

@@ -35,7 +35,9 @@ Reference ComputeReference(const std::vector<float>& a, const std::vector<float>
 }
 
 // A float-accumulated sum of n terms of magnitude up to `scale` is within n * eps * scale.
-double Tolerance(size_t n, double scale) { return 1e-6 + 4.0 * n * std::numeric_limits<float>::epsilon() * scale; }
+double Tolerance(size_t n, double scale) {
+    return 1e-6 + 4.0 * n * std::numeric_limits<float>::epsilon() * scale;
+}
 
 std::vector<size_t> TestLengths() {
     std::vector<size_t> lengths;
@@ -57,8 +59,8 @@ std::vector<Variant> Variants() {
     std::vector<Variant> v = {{"portable", k::L2SquaredPortable, k::InnerProductPortable, k::L1Portable,
                                k::NormSquaredPortable, k::CosineSumsPortable}};
     if (k::Avx2FmaSupported())
-        v.push_back({"avx2-fma", k::L2SquaredAvx2, k::InnerProductAvx2, k::L1Avx2, k::NormSquaredAvx2,
-                     k::CosineSumsAvx2});
+        v.push_back(
+            {"avx2-fma", k::L2SquaredAvx2, k::InnerProductAvx2, k::L1Avx2, k::NormSquaredAvx2, k::CosineSumsAvx2});
     return v;
 }
 
