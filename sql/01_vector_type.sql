@@ -63,5 +63,30 @@ SELECT bool_and(jadevector_internal_vector_recv(vector_send(v), -1) = v
                 AND jadevector_internal_vector_recv(vector_send(v), -1)::text = v::text) AS binary_round_trip
 FROM (SELECT embedding FROM jv_items UNION ALL SELECT anything FROM jv_items UNION ALL SELECT v FROM jv_big) AS t(v);
 
+-- Binary COPY end to end (vector_send on the way out, vector_recv on the way in), through a
+-- file in the server's data directory (COPY to a server file needs an absolute path).
+CREATE TABLE jv_copy_src (v vector(3));
+INSERT INTO jv_copy_src VALUES ('[1,-2.5,3e-05]'), ('[0,-0,16777216]');
+DO $$ BEGIN
+    EXECUTE format('COPY jv_copy_src TO %L (FORMAT binary)', current_setting('data_directory') || '/jv_vector.copy');
+END $$;
+-- After the 19-byte file header: per row int16 field count, int32 length, then the vector bytes.
+SELECT encode(substr(pg_read_binary_file(current_setting('data_directory') || '/jv_vector.copy'), 20, 20), 'hex')
+       AS first_row;
+CREATE TABLE jv_copy_dst (v vector(3));
+DO $$ BEGIN
+    EXECUTE format('COPY jv_copy_dst FROM %L (FORMAT binary)', current_setting('data_directory') || '/jv_vector.copy');
+END $$;
+SELECT v, v = ANY (SELECT v FROM jv_copy_src) AS same FROM jv_copy_dst;
+-- The column typmod is enforced on binary input too.
+CREATE TABLE jv_copy_small (v vector(2));
+DO $$ BEGIN
+    EXECUTE format('COPY jv_copy_small FROM %L (FORMAT binary)', current_setting('data_directory') || '/jv_vector.copy');
+EXCEPTION WHEN OTHERS THEN
+    RAISE NOTICE 'binary COPY into vector(2): % %', SQLSTATE, SQLERRM;
+END $$;
+SELECT count(*) AS rows_copied FROM jv_copy_small;
+DROP TABLE jv_copy_src, jv_copy_dst, jv_copy_small;
+
 DROP TABLE jv_items;
 DROP TABLE jv_big;
