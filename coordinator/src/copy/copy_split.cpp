@@ -22,7 +22,7 @@ CopySplitter::CopySplitter(CopyFormat format, int key_field, KeyType key_type, u
       key_field_(key_field),
       key_type_(key_type),
       shard_count_(shard_count == 0 ? 1 : shard_count),
-      header_pending_(format_.csv && format_.header) {}
+      header_pending_(format_.header) {}
 
 Status CopySplitter::Feed(std::string_view data, const CopyRowSink& sink) {
   if (ended_) return {};

@@ -34,7 +34,7 @@ struct CopyFormat {
   char quote = '"';             ///< CSV only
   char escape = '"';            ///< CSV only
   std::string null_string = "\\N";  ///< "" for CSV
-  bool header = false;          ///< CSV HEADER: first line skipped
+  bool header = false;          ///< HEADER: first line skipped (CSV, and text since PG 15)
 
   /** PostgreSQL's defaults for text (csv=false) or CSV (csv=true). */
   static CopyFormat Text();

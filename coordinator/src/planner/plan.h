@@ -145,9 +145,13 @@ struct Plan {
   std::vector<Command> commands;       ///< metadata changes (kLocal: before replying; kBroadcast: after tasks)
   std::string command_tag;             ///< see the header comment
   bool read_only = true;               ///< false for any plan that writes on workers
+  bool atomic = true;                  ///< kModify/kBroadcast: all-or-nothing (2PC across nodes); false for
+                                       ///< statements that cannot run in a transaction block (VACUUM)
   bool copy_in = false;                ///< kPassthrough/kSingleShard: the statement is COPY FROM STDIN
+  bool returns_rows = false;           ///< kModify with RETURNING: concatenate the tasks' rows in task order
   bool explain_analyze = false;        ///< kExplain: tasks are EXPLAIN ANALYZE
   std::vector<std::string> explain;    ///< kExplain: distributed-plan lines, tasks follow
+  std::vector<std::string> explain_task_sql;  ///< kExplain: the shard statement of each task (for display)
   std::string description;             ///< one-line route summary ("single shard items_102010 on node 2")
 };
 

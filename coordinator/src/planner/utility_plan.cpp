@@ -1,0 +1,400 @@
+// utility_plan.cpp — transaction control, session settings, and DDL propagation.
+//
+// DDL on a distributed table runs once per shard with the relation renamed to the shard table
+// (and index/constraint names suffixed with the shard id, since index names are per schema and
+// several shards share a node). CREATE EXTENSION runs on every node. Everything else that does
+// not touch a distributed table passes through to the default node unchanged.
+#include <algorithm>
+#include <cctype>
+#include <memory>
+
+#include "planner/planner_internal.h"
+
+namespace jade::coord::planner {
+namespace {
+
+using NodePtr = std::unique_ptr<PgQuery__Node, void (*)(PgQuery__Node*)>;
+
+// A name with a shard suffix, truncated like PostgreSQL truncates identifiers (63 bytes).
+std::string ShardObjectName(const std::string& name, uint64_t shard_id) {
+  std::string suffix = "_" + std::to_string(shard_id);
+  std::string base = name.substr(0, std::min(name.size(), size_t{63} - suffix.size()));
+  return base + suffix;
+}
+
+Expected<Plan> PlanTransaction(const Ctx& ctx) {
+  const PgQuery__TransactionStmt* t = ctx.stmt.node()->transaction_stmt;
+  Plan p;
+  p.kind = PlanKind::kTransaction;
+  p.txn.sql = ctx.stmt.text;
+  p.txn.savepoint = t->savepoint_name ? t->savepoint_name : "";
+  switch (t->kind) {
+    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_BEGIN:
+    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_START:
+      p.txn.kind = TxnKind::kBegin;
+      p.command_tag = "BEGIN";
+      break;
+    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_COMMIT:
+      if (t->chain) return Unsupported("COMMIT AND CHAIN");
+      p.txn.kind = TxnKind::kCommit;
+      p.command_tag = "COMMIT";
+      break;
+    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK:
+      if (t->chain) return Unsupported("ROLLBACK AND CHAIN");
+      p.txn.kind = TxnKind::kRollback;
+      p.command_tag = "ROLLBACK";
+      break;
+    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_SAVEPOINT:
+      p.txn.kind = TxnKind::kSavepoint;
+      p.command_tag = "SAVEPOINT";
+      break;
+    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_RELEASE:
+      p.txn.kind = TxnKind::kRelease;
+      p.command_tag = "RELEASE";
+      break;
+    case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK_TO:
+      p.txn.kind = TxnKind::kRollbackTo;
+      p.command_tag = "ROLLBACK";
+      break;
+    default:
+      return MakeError(sqlstate::kFeatureNotSupported,
+                       "PREPARE TRANSACTION, COMMIT PREPARED and ROLLBACK PREPARED are not supported through the "
+                       "coordinator",
+                       "The coordinator runs two-phase commit itself.");
+  }
+  p.description = "transaction control";
+  return p;
+}
+
+// Text of SET's value list as SHOW would display simple values.
+std::string SettingValue(const PgQuery__VariableSetStmt* s) {
+  std::string out;
+  for (size_t i = 0; i < s->n_args; i++) {
+    const PgQuery__Node* a = s->args[i];
+    while (a && a->node_case == PG_QUERY__NODE__NODE_TYPE_CAST) a = a->type_cast->arg;
+    auto c = tree::ConstText(a);
+    if (i) out += ", ";
+    if (c) out += c->text;
+  }
+  return out;
+}
+
+Expected<Plan> PlanSet(const Ctx& ctx) {
+  const PgQuery__VariableSetStmt* s = ctx.stmt.node()->variable_set_stmt;
+  Plan p;
+  p.kind = PlanKind::kSessionSet;
+  p.command_tag = "SET";
+  p.setting.sql = ctx.stmt.text;
+  std::string name = s->name ? s->name : "";
+  for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  p.setting.name = name;
+  switch (s->kind) {
+    case PG_QUERY__VARIABLE_SET_KIND__VAR_SET_VALUE:
+      p.setting.kind = s->is_local ? SettingKind::kSetLocal : SettingKind::kSet;
+      p.setting.value = SettingValue(s);
+      break;
+    case PG_QUERY__VARIABLE_SET_KIND__VAR_SET_DEFAULT:
+    case PG_QUERY__VARIABLE_SET_KIND__VAR_RESET:
+      p.setting.kind = SettingKind::kReset;
+      if (s->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_RESET) p.command_tag = "RESET";
+      break;
+    case PG_QUERY__VARIABLE_SET_KIND__VAR_RESET_ALL:
+      p.setting.kind = SettingKind::kResetAll;
+      p.setting.name.clear();
+      p.command_tag = "RESET";
+      break;
+    default:
+      p.setting.kind = SettingKind::kOther;
+  }
+  p.description = "session setting";
+  return p;
+}
+
+// Builds a broadcast plan from per-shard copies of the statement, edited by `edit`.
+template <typename Edit>
+Expected<Plan> PerShard(const Ctx& ctx, const DistributedTable& t, Edit edit, const char* what) {
+  Plan p;
+  p.kind = PlanKind::kBroadcast;
+  p.read_only = false;
+  for (uint32_t i = 0; i < t.shard_count; i++) {
+    const Shard& s = ShardFor(ctx.catalog, t, i);
+    NodePtr copy(tree::DeepCopy(ctx.stmt.node()), tree::FreeNode);
+    RenameToShards(copy.get(), ctx.catalog, i, false);
+    edit(copy.get(), s);
+    const Node* node = ctx.catalog.FindNode(s.node_id);
+    if (!node) return MakeError(sqlstate::kInternalError, "shard " + std::to_string(s.id) + " has no node");
+    auto task = MakeTask(copy.get(), ToNodeRef(*node), s.id, {});
+    if (!task) return std::move(task).error();
+    p.tasks.push_back(std::move(*task));
+  }
+  p.description = std::string(what) + " on " + std::to_string(t.shard_count) + " shards of " + t.name;
+  return p;
+}
+
+const DistributedTable* TableOf(const Ctx& ctx, const PgQuery__RangeVar* rv) {
+  return rv ? ctx.catalog.FindTable(SchemaOf(rv), rv->relname ? rv->relname : "") : nullptr;
+}
+
+Expected<Plan> PlanCreateIndex(const Ctx& ctx) {
+  const PgQuery__IndexStmt* ix = ctx.stmt.node()->index_stmt;
+  const DistributedTable* t = TableOf(ctx, ix->relation);
+  if (!t) return Passthrough(ctx);
+  if (ix->concurrent) return Unsupported("CREATE INDEX CONCURRENTLY");
+  if (ix->unique || ix->primary) {
+    bool has_key = false;
+    for (size_t i = 0; i < ix->n_index_params; i++) {
+      const PgQuery__Node* e = ix->index_params[i];
+      if (e->node_case == PG_QUERY__NODE__NODE_INDEX_ELEM && e->index_elem->name && t->shard_key == e->index_elem->name) {
+        has_key = true;
+      }
+    }
+    if (!has_key) {
+      return Unsupported("a unique index without the shard key column \"" + t->shard_key + "\"",
+                         "Uniqueness can only be enforced within a shard.");
+    }
+  }
+  std::string name = ix->idxname ? ix->idxname : "";
+  auto p = PerShard(
+      ctx, *t,
+      [&](PgQuery__Node* n, const Shard& s) {
+        if (!name.empty()) tree::SetString(&n->index_stmt->idxname, ShardObjectName(name, s.id));
+      },
+      "CREATE INDEX");
+  if (p) p->command_tag = "CREATE INDEX";
+  return p;
+}
+
+Expected<Plan> PlanDrop(const Ctx& ctx) {
+  const PgQuery__DropStmt* d = ctx.stmt.node()->drop_stmt;
+  if (d->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE) {
+    std::vector<const DistributedTable*> dist;
+    size_t plain = 0;
+    for (size_t i = 0; i < d->n_objects; i++) {
+      const PgQuery__List* names = d->objects[i]->list;
+      std::string schema = "public", rel;
+      if (names->n_items == 1) rel = tree::StrVal(names->items[0]);
+      if (names->n_items == 2) {
+        schema = tree::StrVal(names->items[0]);
+        rel = tree::StrVal(names->items[1]);
+      }
+      if (const DistributedTable* t = ctx.catalog.FindTable(schema, rel)) dist.push_back(t);
+      else plain++;
+    }
+    if (dist.empty()) return Passthrough(ctx);
+    if (plain > 0 || dist.size() > 1) return Unsupported("DROP TABLE of several tables at once including a distributed table");
+    const DistributedTable* t = dist[0];
+    Plan p;
+    p.kind = PlanKind::kBroadcast;
+    p.read_only = false;
+    for (uint32_t i = 0; i < t->shard_count; i++) {
+      const Shard& s = ShardFor(ctx.catalog, *t, i);
+      NodePtr copy(tree::DeepCopy(ctx.stmt.node()), tree::FreeNode);
+      PgQuery__List* names = copy->drop_stmt->objects[0]->list;
+      tree::SetString(&names->items[names->n_items - 1]->string->sval, s.RelName());
+      auto task = MakeTask(copy.get(), ToNodeRef(*ctx.catalog.FindNode(s.node_id)), s.id, {});
+      if (!task) return std::move(task).error();
+      p.tasks.push_back(std::move(*task));
+    }
+    p.commands.push_back(DropDistributedTableCmd{t->schema, t->name});
+    p.command_tag = "DROP TABLE";
+    p.description = "DROP TABLE on " + std::to_string(t->shard_count) + " shards of " + t->name;
+    return p;
+  }
+  if (d->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX && !ctx.catalog.tables().empty()) {
+    // Index names are not in the metadata: drop the shard-suffixed name on every shard (IF
+    // EXISTS) and the plain name on the default node, so both kinds of index are found.
+    if (d->concurrent) return Unsupported("DROP INDEX CONCURRENTLY while distributed tables exist");
+    const Node* def = ctx.catalog.DefaultNode();
+    if (!def) return NoDefaultNode();
+    Plan p;
+    p.kind = PlanKind::kBroadcast;
+    p.read_only = false;
+    NodePtr plain(tree::DeepCopy(ctx.stmt.node()), tree::FreeNode);
+    plain->drop_stmt->missing_ok = true;
+    auto t0 = MakeTask(plain.get(), ToNodeRef(*def), 0, {});
+    if (!t0) return std::move(t0).error();
+    p.tasks.push_back(std::move(*t0));
+    for (const auto& [id, s] : ctx.catalog.shards()) {
+      NodePtr copy(tree::DeepCopy(ctx.stmt.node()), tree::FreeNode);
+      copy->drop_stmt->missing_ok = true;
+      for (size_t i = 0; i < copy->drop_stmt->n_objects; i++) {
+        PgQuery__List* names = copy->drop_stmt->objects[i]->list;
+        PgQuery__String* last = names->items[names->n_items - 1]->string;
+        tree::SetString(&last->sval, ShardObjectName(last->sval, id));
+      }
+      auto task = MakeTask(copy.get(), ToNodeRef(*ctx.catalog.FindNode(s.node_id)), id, {});
+      if (!task) return std::move(task).error();
+      p.tasks.push_back(std::move(*task));
+    }
+    p.command_tag = "DROP INDEX";
+    p.description = "DROP INDEX on the default node and every shard";
+    return p;
+  }
+  // Other objects (views, functions, ...) live on the default node.
+  return Passthrough(ctx);
+}
+
+Expected<Plan> PlanAlterTable(const Ctx& ctx) {
+  const PgQuery__AlterTableStmt* a = ctx.stmt.node()->alter_table_stmt;
+  const DistributedTable* t = TableOf(ctx, a->relation);
+  if (!t) return Passthrough(ctx);
+  std::vector<std::string> columns = t->columns;
+  bool columns_changed = false;
+  for (size_t i = 0; i < a->n_cmds; i++) {
+    const PgQuery__AlterTableCmd* c = a->cmds[i]->alter_table_cmd;
+    switch (c->subtype) {
+      case PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn:
+        if (c->def && c->def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF) {
+          columns.push_back(c->def->column_def->colname);
+          columns_changed = true;
+        }
+        break;
+      case PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn:
+        if (c->name && t->shard_key == c->name) return Unsupported("dropping the shard key column \"" + t->shard_key + "\"");
+        columns.erase(std::remove(columns.begin(), columns.end(), std::string(c->name ? c->name : "")), columns.end());
+        columns_changed = true;
+        break;
+      case PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint:
+        if (c->def && c->def->node_case == PG_QUERY__NODE__NODE_CONSTRAINT) {
+          const PgQuery__Constraint* k = c->def->constraint;
+          if (k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY || k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE) {
+            bool has_key = false;
+            for (size_t j = 0; j < k->n_keys; j++) has_key |= tree::StrVal(k->keys[j]) == t->shard_key;
+            if (!has_key) {
+              return Unsupported("a PRIMARY KEY or UNIQUE constraint without the shard key column \"" + t->shard_key +
+                                 "\"", "Uniqueness can only be enforced within a shard.");
+            }
+          } else if (k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN) {
+            return Unsupported("foreign keys on distributed tables");
+          }
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  auto p = PerShard(
+      ctx, *t,
+      [&](PgQuery__Node* n, const Shard& s) {
+        // Constraint names become index names (per schema): make them unique per shard.
+        PgQuery__AlterTableStmt* as = n->alter_table_stmt;
+        for (size_t i = 0; i < as->n_cmds; i++) {
+          PgQuery__AlterTableCmd* c = as->cmds[i]->alter_table_cmd;
+          if (c->def && c->def->node_case == PG_QUERY__NODE__NODE_CONSTRAINT && c->def->constraint->conname &&
+              c->def->constraint->conname[0]) {
+            tree::SetString(&c->def->constraint->conname, ShardObjectName(c->def->constraint->conname, s.id));
+          }
+        }
+      },
+      "ALTER TABLE");
+  if (!p) return p;
+  if (columns_changed) p->commands.push_back(SetTableColumnsCmd{t->schema, t->name, columns});
+  p->command_tag = "ALTER TABLE";
+  return p;
+}
+
+Expected<Plan> PlanRename(const Ctx& ctx) {
+  const PgQuery__RenameStmt* r = ctx.stmt.node()->rename_stmt;
+  const DistributedTable* t = TableOf(ctx, r->relation);
+  if (!t) return Passthrough(ctx);
+  if (r->rename_type != PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN) return Unsupported("renaming a distributed table");
+  std::string from = r->subname ? r->subname : "", to = r->newname ? r->newname : "";
+  if (from == t->shard_key) return Unsupported("renaming the shard key column \"" + t->shard_key + "\"");
+  std::vector<std::string> columns = t->columns;
+  for (auto& c : columns) {
+    if (c == from) c = to;
+  }
+  auto p = PerShard(ctx, *t, [](PgQuery__Node*, const Shard&) {}, "ALTER TABLE RENAME COLUMN");
+  if (!p) return p;
+  p->commands.push_back(SetTableColumnsCmd{t->schema, t->name, columns});
+  p->command_tag = "ALTER TABLE";
+  return p;
+}
+
+Expected<Plan> PlanTruncate(const Ctx& ctx) {
+  const PgQuery__TruncateStmt* tr = ctx.stmt.node()->truncate_stmt;
+  std::vector<RelRef> rels = CollectRelations(ctx.stmt.node(), ctx.catalog);
+  if (!AnyDistributed(rels)) return Passthrough(ctx);
+  if (tr->n_relations != 1) return Unsupported("TRUNCATE of several tables including a distributed table");
+  auto p = PerShard(ctx, *rels[0].table, [](PgQuery__Node*, const Shard&) {}, "TRUNCATE");
+  if (p) p->command_tag = "TRUNCATE TABLE";
+  return p;
+}
+
+Expected<Plan> PlanVacuum(const Ctx& ctx) {
+  const PgQuery__VacuumStmt* v = ctx.stmt.node()->vacuum_stmt;
+  std::vector<RelRef> rels = CollectRelations(ctx.stmt.node(), ctx.catalog);
+  if (!AnyDistributed(rels)) return Passthrough(ctx);
+  if (v->n_rels != 1) return Unsupported("VACUUM/ANALYZE of several tables including a distributed table");
+  auto p = PerShard(ctx, *rels[0].table, [](PgQuery__Node*, const Shard&) {}, v->is_vacuumcmd ? "VACUUM" : "ANALYZE");
+  if (p) {
+    p->atomic = false;  // VACUUM cannot run inside a transaction block
+    p->command_tag = v->is_vacuumcmd ? "VACUUM" : "ANALYZE";
+  }
+  return p;
+}
+
+Expected<Plan> PlanCreateExtension(const Ctx& ctx) {
+  if (ctx.catalog.nodes().empty()) return NoDefaultNode();
+  Plan p;
+  p.kind = PlanKind::kBroadcast;
+  p.read_only = false;
+  for (const auto& [id, n] : ctx.catalog.nodes()) {
+    Task t;
+    t.node = ToNodeRef(n);
+    t.sql = ctx.stmt.text;
+    p.tasks.push_back(std::move(t));
+  }
+  p.command_tag = "CREATE EXTENSION";
+  p.description = "CREATE EXTENSION on every node";
+  return p;
+}
+
+}  // namespace
+
+Expected<Plan> PlanUtility(const Ctx& ctx) {
+  const PgQuery__Node* n = ctx.stmt.node();
+  switch (n->node_case) {
+    case PG_QUERY__NODE__NODE_TRANSACTION_STMT:
+      return PlanTransaction(ctx);
+    case PG_QUERY__NODE__NODE_VARIABLE_SET_STMT:
+      return PlanSet(ctx);
+    case PG_QUERY__NODE__NODE_DISCARD_STMT:
+      if (n->discard_stmt->target == PG_QUERY__DISCARD_MODE__DISCARD_ALL) {
+        Plan p;
+        p.kind = PlanKind::kSessionSet;
+        p.setting.kind = SettingKind::kResetAll;
+        p.setting.sql = ctx.stmt.text;
+        p.command_tag = "DISCARD ALL";
+        return p;
+      }
+      return Passthrough(ctx);
+    case PG_QUERY__NODE__NODE_INDEX_STMT:
+      return PlanCreateIndex(ctx);
+    case PG_QUERY__NODE__NODE_DROP_STMT:
+      return PlanDrop(ctx);
+    case PG_QUERY__NODE__NODE_ALTER_TABLE_STMT:
+      return PlanAlterTable(ctx);
+    case PG_QUERY__NODE__NODE_RENAME_STMT:
+      return PlanRename(ctx);
+    case PG_QUERY__NODE__NODE_TRUNCATE_STMT:
+      return PlanTruncate(ctx);
+    case PG_QUERY__NODE__NODE_VACUUM_STMT:
+      return PlanVacuum(ctx);
+    case PG_QUERY__NODE__NODE_CREATE_EXTENSION_STMT:
+      return PlanCreateExtension(ctx);
+    default: {
+      // Any other statement is fine on the default node unless it names a distributed table.
+      std::vector<RelRef> rels = CollectRelations(n, ctx.catalog);
+      if (AnyDistributed(rels)) {
+        const char* name = protobuf_c_message_descriptor_get_field(&pg_query__node__descriptor, n->node_case)
+                               ? protobuf_c_message_descriptor_get_field(&pg_query__node__descriptor, n->node_case)->name
+                               : "statement";
+        return Unsupported(std::string("this statement (") + name + ")");
+      }
+      return Passthrough(ctx);
+    }
+  }
+}
+
+}  // namespace jade::coord::planner
