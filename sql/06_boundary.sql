@@ -27,7 +27,19 @@ SELECT jadevector_internal_raise('jade');
 SELECT jadevector_internal_raise('bad_alloc');
 SELECT jadevector_internal_raise('runtime_error');
 SELECT jadevector_internal_raise('pg');
+-- jade::Interrupted with nothing pending still ends the statement as a cancel (57014; plpgsql
+-- exception blocks deliberately cannot catch that class, so it is shown here directly).
+SELECT jadevector_internal_raise('interrupt');
 SELECT 1 AS session_still_usable;
+
+-- A long C++ loop that polls jade::ThrowIfInterrupted() is ended by statement_timeout: the
+-- boundary services the interrupt, so the client sees PostgreSQL's own cancel message.
+SELECT jadevector_internal_unwound() AS unwound_before \gset
+SET statement_timeout = '200ms';
+SELECT jadevector_internal_raise('spin');
+RESET statement_timeout;
+SELECT jadevector_internal_unwound() - :unwound_before AS destructors_run_on_cancel;
+SELECT 1 AS usable_after_cancel;
 
 -- Inside a transaction: the error aborts it, ROLLBACK restores a working session.
 CREATE TABLE jv_boundary (id int);

@@ -8,6 +8,10 @@
 //         'runtime_error' std::runtime_error   -> XX000 internal error
 //         'unknown'       a non-std exception  -> XX000 internal error
 //         'pg'            PgCall(int4in('abc')) -> PostgreSQL's own 22P02, rethrown unchanged
+//         'interrupt'     jade::Interrupted with no interrupt pending -> 57014 query canceled
+//         'spin'          polls jade::ThrowIfInterrupted() every millisecond for up to 30 s, as
+//                         chunked FAISS loops do; a statement_timeout or cancel ends it with
+//                         PostgreSQL's own 57014 message (returns 'not interrupted' otherwise)
 //         'none'          returns 'ok'
 //   jadevector_internal_unwound() returns bigint
 //       How many C++ objects the raise function destroyed during unwinding: proves destructors
@@ -24,11 +28,15 @@ extern "C" {
 #include "utils/lsyscache.h"
 }
 
+#include <chrono>
 #include <cstring>
 #include <new>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include "common/interrupt.h"
 
 namespace {
 
@@ -51,6 +59,16 @@ struct NotAnException {
     int code;
 };
 
+// Polls for a pending interrupt like a chunked long-running C++ loop; bounded to 30 s.
+bool SpinUntilInterrupted() {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+    while (std::chrono::steady_clock::now() < deadline) {
+        jade::ThrowIfInterrupted();
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    return false;
+}
+
 // Calls int4in('abc') — a PostgreSQL function that ereports — through PgCall.
 void CallFailingPgFunction() {
     jade::pg::PgCall([]() { DirectFunctionCall1(int4in, CStringGetDatum("abc")); });
@@ -70,6 +88,8 @@ JADE_FUNCTION(jadevector_internal_raise) {
     if (kind == "runtime_error") throw std::runtime_error("selftest: std::runtime_error thrown from C++");
     if (kind == "unknown") throw NotAnException{42};
     if (kind == "pg") CallFailingPgFunction();
+    if (kind == "interrupt") throw jade::Interrupted();
+    if (kind == "spin" && !SpinUntilInterrupted()) PG_RETURN_TEXT_P(cstring_to_text("not interrupted"));
     if (kind == "none") PG_RETURN_TEXT_P(cstring_to_text("ok"));
     throw jade::JadeError(jade::sqlstate::kInvalidParameterValue, "selftest: unknown kind \"" + kind + "\"");
 }
