@@ -1,0 +1,477 @@
+// client_session.cpp — socket callbacks, the message pump, and the simple and extended query
+// protocols of one client (see client_session.h).
+#include "executor/client_session.h"
+
+#include "backend/pool.h"
+#include "wire/io_sqlstate.h"
+#include "wire/messages/error_response.h"
+#include "wire/messages/query.h"
+#include "wire/messages/row_data.h"
+#include "wire/messages/startup.h"
+
+namespace jade::coord::exec {
+namespace {
+
+/** Stop reading from a busy client once this much unprocessed input is buffered. */
+constexpr size_t kMaxBufferedInput = 256 * 1024;
+
+// Builds the session options from the configuration.
+wire::SessionOptions OptionsFor(const Config& c, int32_t pid, int32_t key) {
+    wire::SessionOptions o;
+    o.auth = c.auth == AuthMethod::kTrust ? wire::AuthMode::kTrust : wire::AuthMode::kScramSha256;
+    o.users = &c.users;
+    o.database = c.worker_database;
+    o.max_message = c.max_message_bytes;
+    o.backend_pid = pid;
+    o.backend_key = key;
+    o.server_params = {{"server_version", "15.20"},
+                       {"server_encoding", "UTF8"},
+                       {"client_encoding", "UTF8"},
+                       {"DateStyle", "ISO, MDY"},
+                       {"IntervalStyle", "postgres"},
+                       {"TimeZone", "UTC"},
+                       {"integer_datetimes", "on"},
+                       {"standard_conforming_strings", "on"},
+                       {"is_superuser", "on"},
+                       {"default_transaction_read_only", "off"},
+                       {"in_hot_standby", "off"},
+                       {"application_name", ""}};
+    return o;
+}
+
+}  // namespace
+
+ClientSession::ClientSession(ServerContext& server, net::ClientSocket* socket, int32_t pid, int32_t key)
+    : server_(server), socket_(socket), session_(OptionsFor(server.config(), pid, key)), pid_(pid), key_(key) {}
+
+// Drops worker connections still in use; nothing may call back into the session afterwards.
+ClientSession::~ClientSession() {
+    *alive_ = false;
+    if (run_) run_->Abort();
+    ReleaseTxnConns(/*broken=*/true);
+}
+
+// Starts reading the client's startup packet.
+void ClientSession::Start() {
+    socket_->SetOwner(this);
+    socket_->SetLowWater(server_.config().client_buffer_bytes / 2);
+    socket_->StartReading();
+}
+
+void ClientSession::OnRead(std::string_view bytes) {
+    session_.Feed(bytes);
+    Pump();
+}
+
+// The client went away: stop its work and release its connections.
+void ClientSession::OnEof() { CloseNow(); }
+
+// The client's output drained: resume paused workers, then more input.
+void ClientSession::OnDrained() {
+    if (on_drained_) {
+        auto fn = std::move(on_drained_);
+        on_drained_ = nullptr;
+        fn();
+    }
+    Pump();
+}
+
+// Last callback from the socket: the session is done.
+void ClientSession::OnClosed() {
+    socket_ = nullptr;
+    server_.SessionClosed(this);
+}
+
+// True when the client has more output queued than its budget.
+bool ClientSession::OutputFull() const {
+    return socket_ != nullptr && socket_->queued_bytes() + session_.output_size() >= server_.config().client_buffer_bytes;
+}
+
+// Sends buffered output to the socket.
+void ClientSession::Flush() {
+    if (socket_ == nullptr || out().empty()) return;
+    socket_->Write(&out());
+}
+
+// Processes messages while the session can take them.
+void ClientSession::Pump() {
+    if (pumping_ || socket_ == nullptr || closing_) return;
+    pumping_ = true;
+    while (!closing_ && !OutputFull() && (!busy_ || (copy_sink_ && !copy_paused_))) {
+        wire::SessionEvent ev = session_.Poll();
+        if (ev == wire::SessionEvent::kNeedMore) break;
+        if (ev == wire::SessionEvent::kReady) continue;
+        if (ev == wire::SessionEvent::kCancel) {
+            server_.CancelSession(session_.cancel_pid(), session_.cancel_key());
+            CloseNow();
+            break;
+        }
+        if (ev == wire::SessionEvent::kClose) {
+            CloseNow();
+            break;
+        }
+        if (copy_sink_) {
+            copy_sink_(session_.message_type(), session_.message_payload());
+            continue;
+        }
+        HandleMessage(session_.message_type(), session_.message_payload());
+        if (out().size() > 64 * 1024) Flush();
+    }
+    pumping_ = false;
+    Flush();
+    if (socket_ != nullptr && !closing_) {
+        bool hold = (busy_ && !copy_sink_) || copy_paused_ || OutputFull();
+        if (hold && session_.buffered_input() >= kMaxBufferedInput) {
+            socket_->StopReading();
+        } else {
+            socket_->StartReading();
+        }
+    }
+}
+
+// Flushes, stops running work and closes the socket.
+void ClientSession::CloseNow() {
+    if (closing_) return;
+    closing_ = true;
+    Flush();
+    ClearCopySink();
+    if (run_ && !run_->done()) run_->CancelAll();
+    // Connections of a running TaskRun are returned by it; pinned ones are rolled back here.
+    ReleaseTxnConns(/*broken=*/true);
+    if (socket_ != nullptr) socket_->Close();
+}
+
+// Cancels the worker queries of the running statement.
+void ClientSession::CancelRunning() {
+    if (run_ && !run_->done()) run_->CancelAll();
+}
+
+// Tells the client the server is going away, then closes.
+void ClientSession::Shutdown() {
+    wire::WriteError(&out(), MakeError(iostate::kAdminShutdown, "terminating connection due to administrator command"),
+                     /*fatal=*/true);
+    CloseNow();
+}
+
+// Dispatches one frontend message.
+void ClientSession::HandleMessage(char type, std::string_view payload) {
+    if (skip_until_sync_ && type != 'S') return;
+    if (pending_describe_portal_ && type != 'E') {
+        // A Describe(portal) not followed by its Execute: answer it first, then this message.
+        std::string copy(payload);
+        busy_ = true;
+        FlushPendingDescribe([this, type, copy](bool ok) {
+            busy_ = false;
+            if (!ok) skip_until_sync_ = true;
+            HandleMessage(type, copy);
+            Pump();
+        });
+        return;
+    }
+    switch (type) {
+        case 'Q': HandleQuery(payload); return;
+        case 'P': HandleParse(payload); return;
+        case 'B': HandleBind(payload); return;
+        case 'D': HandleDescribe(payload); return;
+        case 'E': HandleExecute(payload); return;
+        case 'C': HandleClose(payload); return;
+        case 'S': HandleSync(); return;
+        case 'H': Flush(); return;
+        case 'd':
+        case 'c':
+        case 'f':
+            // CopyData/CopyDone/CopyFail outside COPY: ignored, as PostgreSQL does after a failed COPY.
+            return;
+        case 'F':
+            SendError(MakeError(iostate::kFeatureNotSupported, "the fastpath function call protocol is not supported"));
+            skip_until_sync_ = false;
+            ReadyForQuery();
+            return;
+        default:
+            SendError(MakeError(iostate::kProtocolViolation, std::string("unexpected message type ") + type));
+            CloseNow();
+            return;
+    }
+}
+
+// Simple query: parse the whole string, then run its statements in order.
+void ClientSession::HandleQuery(std::string_view payload) {
+    auto q = wire::DecodeQuery(payload);
+    if (!q) {
+        SendError(q.error());
+        CloseNow();
+        return;
+    }
+    auto parsed = ParseSql(*q);
+    if (!parsed) {
+        SendError(parsed.error());
+        OnStatementError();
+        ReadyForQuery();
+        return;
+    }
+    if (parsed->empty()) {
+        wire::WriteEmptyQueryResponse(&out());
+        ReadyForQuery();
+        return;
+    }
+    busy_ = true;
+    auto stmts = std::make_shared<std::vector<ParsedStatement>>(std::move(parsed).value());
+    RunSimpleStatements(stmts, 0, std::string(*q));
+}
+
+// Runs statement i of a simple query string, then the rest; stops at the first error.
+void ClientSession::RunSimpleStatements(std::shared_ptr<std::vector<ParsedStatement>> stmts, size_t i,
+                                        std::string full_sql) {
+    if (i == 0 && stmts->size() > 1) {
+        // A string of plain-table statements goes to the default node as one string, keeping
+        // PostgreSQL's implicit-transaction semantics for multi-statement queries.
+        bool all_passthrough = true;
+        std::optional<Plan> first;
+        for (const auto& s : *stmts) {
+            auto p = PlanStatement(server_.store().catalog(), s, {}, Info());
+            if (!p || p->kind != PlanKind::kPassthrough || p->copy_in) {
+                all_passthrough = false;
+                break;
+            }
+            if (!first) first = std::move(p).value();
+        }
+        if (all_passthrough && first && txn_ != TxnState::kFailed) {
+            RunWholeString(full_sql, *first, [this](bool) { FinishSimpleQuery(); });
+            return;
+        }
+    }
+    if (i >= stmts->size() || closing_) {
+        FinishSimpleQuery();
+        return;
+    }
+    StatementExec exec;
+    exec.stmt = (*stmts)[i];
+    exec.describe = true;
+    exec.extended = false;
+    Execute(std::move(exec), [this, stmts, i, full_sql](bool ok) {
+        if (!ok) {
+            FinishSimpleQuery();
+            return;
+        }
+        RunSimpleStatements(stmts, i + 1, full_sql);
+    });
+}
+
+// Ends a simple query with ReadyForQuery and resumes the pump.
+void ClientSession::FinishSimpleQuery() {
+    ReadyForQuery();
+    busy_ = false;
+    Flush();
+    Pump();
+}
+
+// Parse: parse now (syntax errors surface at Parse time, as in PostgreSQL), plan at Execute.
+void ClientSession::HandleParse(std::string_view payload) {
+    auto m = wire::DecodeParse(payload);
+    if (!m) {
+        SendError(m.error());
+        skip_until_sync_ = true;
+        return;
+    }
+    if (!m->name.empty() && statements_.count(m->name) != 0) {
+        SendError(MakeError(iostate::kDuplicatePreparedStatement, "prepared statement \"" + m->name + "\" already exists"));
+        skip_until_sync_ = true;
+        return;
+    }
+    auto parsed = ParseSql(m->query);
+    if (!parsed) {
+        SendError(parsed.error());
+        OnStatementError();
+        skip_until_sync_ = true;
+        return;
+    }
+    if (parsed->size() > 1) {
+        SendError(MakeError(sqlstate::kSyntaxError, "cannot insert multiple commands into a prepared statement"));
+        skip_until_sync_ = true;
+        return;
+    }
+    auto st = std::make_shared<PreparedStmt>();
+    st->sql = m->query;
+    st->param_types = m->param_types;
+    st->parsed = std::move(parsed).value();
+    statements_[m->name] = st;
+    wire::WriteParseComplete(&out());
+}
+
+// Bind: creates a portal from a statement and parameter values.
+void ClientSession::HandleBind(std::string_view payload) {
+    auto m = wire::DecodeBind(payload);
+    if (!m) {
+        SendError(m.error());
+        skip_until_sync_ = true;
+        return;
+    }
+    auto it = statements_.find(m->statement);
+    if (it == statements_.end()) {
+        SendError(MakeError(iostate::kInvalidSqlStatementName, "prepared statement \"" + m->statement + "\" does not exist"));
+        skip_until_sync_ = true;
+        return;
+    }
+    if (!m->portal.empty() && portals_.count(m->portal) != 0) {
+        SendError(MakeError(iostate::kDuplicateCursor, "portal \"" + m->portal + "\" already exists"));
+        skip_until_sync_ = true;
+        return;
+    }
+    Portal p;
+    p.stmt = it->second;
+    p.result_formats = m->result_formats;
+    for (size_t i = 0; i < m->params.size(); ++i) {
+        Param prm;
+        prm.value = std::move(m->params[i]);
+        prm.type_oid = i < p.stmt->param_types.size() ? p.stmt->param_types[i] : 0;
+        prm.binary = m->ParamFormat(i) == 1;
+        p.params.push_back(std::move(prm));
+    }
+    portals_[m->portal] = std::move(p);
+    wire::WriteBindComplete(&out());
+}
+
+// Describe: statements are described now; portals when their Execute comes (or before the next message).
+void ClientSession::HandleDescribe(std::string_view payload) {
+    auto m = wire::DecodeDescribe(payload);
+    if (!m) {
+        SendError(m.error());
+        skip_until_sync_ = true;
+        return;
+    }
+    if (m->kind == 'P') {
+        if (portals_.count(m->name) == 0) {
+            SendError(MakeError(iostate::kInvalidCursorName, "portal \"" + m->name + "\" does not exist"));
+            skip_until_sync_ = true;
+            return;
+        }
+        pending_describe_portal_ = m->name;
+        return;
+    }
+    auto it = statements_.find(m->name);
+    if (it == statements_.end()) {
+        SendError(MakeError(iostate::kInvalidSqlStatementName, "prepared statement \"" + m->name + "\" does not exist"));
+        skip_until_sync_ = true;
+        return;
+    }
+    busy_ = true;
+    Params params(it->second->param_types.size());
+    for (size_t i = 0; i < params.size(); ++i) params[i].type_oid = it->second->param_types[i];
+    DescribeStatement(it->second, params, /*portal=*/false, {}, [this](bool ok) {
+        if (!ok) skip_until_sync_ = true;
+        busy_ = false;
+        Flush();
+        Pump();
+    });
+}
+
+// Answers a deferred Describe(portal) on its own.
+void ClientSession::FlushPendingDescribe(DoneFn then) {
+    std::string name = *pending_describe_portal_;
+    pending_describe_portal_.reset();
+    auto it = portals_.find(name);
+    if (it == portals_.end()) {
+        then(true);
+        return;
+    }
+    DescribeStatement(it->second.stmt, it->second.params, /*portal=*/true, it->second.result_formats, then);
+}
+
+// Execute: plans the portal's statement with its parameters and runs it.
+void ClientSession::HandleExecute(std::string_view payload) {
+    auto m = wire::DecodeExecute(payload);
+    if (!m) {
+        SendError(m.error());
+        skip_until_sync_ = true;
+        return;
+    }
+    bool describe = pending_describe_portal_ && *pending_describe_portal_ == m->portal;
+    if (pending_describe_portal_ && !describe) {
+        std::string copy(payload);
+        busy_ = true;
+        FlushPendingDescribe([this, copy](bool ok) {
+            busy_ = false;
+            if (!ok) {
+                skip_until_sync_ = true;
+            } else {
+                HandleExecute(copy);
+            }
+            Pump();
+        });
+        return;
+    }
+    pending_describe_portal_.reset();
+    auto it = portals_.find(m->portal);
+    if (it == portals_.end()) {
+        SendError(MakeError(iostate::kInvalidCursorName, "portal \"" + m->portal + "\" does not exist"));
+        skip_until_sync_ = true;
+        return;
+    }
+    const Portal& portal = it->second;
+    if (portal.stmt->parsed.empty()) {
+        wire::WriteEmptyQueryResponse(&out());
+        return;
+    }
+    StatementExec exec;
+    exec.stmt = portal.stmt->parsed[0];
+    exec.params = portal.params;
+    exec.result_formats = portal.result_formats;
+    exec.describe = describe;
+    exec.extended = true;
+    busy_ = true;
+    Execute(std::move(exec), [this](bool ok) {
+        if (!ok) skip_until_sync_ = true;
+        busy_ = false;
+        Flush();
+        Pump();
+    });
+}
+
+// Close: forgets a statement or portal (closing a missing one is not an error).
+void ClientSession::HandleClose(std::string_view payload) {
+    auto m = wire::DecodeClose(payload);
+    if (!m) {
+        SendError(m.error());
+        skip_until_sync_ = true;
+        return;
+    }
+    if (m->kind == 'S') {
+        statements_.erase(m->name);
+    } else {
+        portals_.erase(m->name);
+    }
+    wire::WriteCloseComplete(&out());
+}
+
+// Sync: ends the extended-protocol batch; the unnamed portal is dropped, as at transaction end.
+void ClientSession::HandleSync() {
+    skip_until_sync_ = false;
+    if (txn_ == TxnState::kIdle) portals_.clear();
+    ReadyForQuery();
+    Flush();
+}
+
+// Writes an ErrorResponse.
+void ClientSession::SendError(const Error& error) { wire::WriteError(&out(), error); }
+
+// Writes ReadyForQuery with the exact transaction status.
+void ClientSession::ReadyForQuery() { wire::WriteReadyForQuery(&out(), TxnStatusByte()); }
+
+char ClientSession::TxnStatusByte() const {
+    switch (txn_) {
+        case TxnState::kBlock: return 'T';
+        case TxnState::kFailed: return 'E';
+        default: return 'I';
+    }
+}
+
+// The planner's view of this session.
+SessionInfo ClientSession::Info() const {
+    SessionInfo info;
+    info.in_transaction = txn_ != TxnState::kIdle;
+    info.user = session_.user();
+    info.database = server_.config().worker_database;
+    return info;
+}
+
+}  // namespace jade::coord::exec

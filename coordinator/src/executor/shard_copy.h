@@ -1,0 +1,81 @@
+// shard_copy.h — one atomic COPY into the shards of a distributed table.
+//
+// Each shard gets its own worker connection running BEGIN; COPY <shard> FROM STDIN; and after
+// the data PREPARE TRANSACTION; the commit decision is logged (two_phase.h) before COMMIT
+// PREPARED, so the rows of the whole COPY appear on every shard or on none. Input (client
+// CopyData, or a worker's COPY TO STDOUT when a table is distributed) is cut into rows by cb's
+// CopySplitter with bytes unchanged, batched per shard (kBatch) and written with PQputCopyData.
+// paused() is true while any shard connection holds unsent data: the feeder must stop reading
+// its source until on_resume fires, which bounds memory by shards × kBatch + one partial row.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "copy/copy_split.h"
+#include "executor/task_run.h"
+#include "planner/plan.h"
+#include "wire/messages/error_response.h"
+
+namespace jade::coord::exec {
+
+class TwoPhaseLog;
+
+class ShardCopy {
+public:
+    struct Callbacks {
+        std::function<void()> on_ready;    ///< every shard is in COPY IN state: start feeding
+        std::function<void()> on_resume;   ///< unsent data drained: feed again
+        /** Finished: rows copied, or the error (worker fields kept). */
+        std::function<void(bool ok, uint64_t rows, const wire::ErrorFields& error, bool unresolved)> on_done;
+    };
+
+    ShardCopy(uv_loop_t* loop, ConnSource* source, TwoPhaseLog& log, CopyPlan plan, Callbacks cb);
+    ~ShardCopy();
+
+    void Start();
+    /** Feeds input bytes (any chunking). Errors end the COPY (reported through on_done). */
+    void Feed(std::string_view data);
+    /** End of input: flush, end every shard COPY, prepare and commit. */
+    void Finish();
+    /** Aborts every shard COPY with `reason` (the client sent CopyFail, or the source failed). */
+    void Abort(const wire::ErrorFields& error);
+
+    bool paused() const { return pending_flush_ > 0; }
+    bool ready() const { return ready_ == plan_.shard_tasks.size(); }
+    bool failed() const { return error_.has_value(); }
+
+private:
+    void SendBatch(size_t shard);
+    void EndCopies(const char* abort_reason);
+    void Fail(wire::ErrorFields f);
+    void OnRunDone();
+    void Commit();
+
+    uv_loop_t* loop_;
+    ConnSource* source_;
+    TwoPhaseLog& log_;
+    CopyPlan plan_;
+    Callbacks cb_;
+    CopySplitter splitter_;
+    std::unique_ptr<TaskRun> run_;
+    std::unique_ptr<TaskRun> resolve_;
+    std::vector<std::string> buf_;
+    std::vector<bool> in_copy_;
+    std::vector<bool> prepared_;
+    size_t ready_ = 0;
+    size_t pending_flush_ = 0;
+    bool ended_ = false;
+    bool input_done_ = false;
+    bool run_done_ = false;
+    bool finished_ = false;
+    std::optional<wire::ErrorFields> error_;
+    uint64_t rows_ = 0;
+    uint64_t txid_ = 0;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace jade::coord::exec

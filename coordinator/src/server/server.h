@@ -1,0 +1,64 @@
+// server.h — the coordinator daemon: one libuv loop that owns the listener, client sessions,
+// the worker pool, the metadata store, the 2PC log and recovery, and signal handling.
+//
+// Everything runs on that one loop (libraft's raft_uv will join it); the only other threads are
+// libuv's pool for PQcancel and DNS. SIGTERM/SIGINT: stop accepting, tell clients (57P01),
+// close worker connections, and exit once the loop is idle (forced after a grace period).
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+
+#include "backend/pool.h"
+#include "config/config.h"
+#include "executor/client_session.h"
+#include "executor/two_phase.h"
+#include "metadata/store.h"
+#include "net/tcp_listener.h"
+
+namespace jade::coord {
+
+class Server : public exec::ServerContext {
+public:
+    explicit Server(Config config);
+    ~Server() override;
+
+    /** Opens the data directory, listens, and schedules 2PC recovery. */
+    Status Start();
+    /** Runs the loop until shutdown; returns the process exit code. */
+    int Run();
+
+    // exec::ServerContext
+    uv_loop_t* loop() override { return &loop_; }
+    backend::WorkerPool& pool() override { return *pool_; }
+    MetadataStore& store() override { return *store_; }
+    const Config& config() override { return config_; }
+    exec::TwoPhaseLog& two_phase() override { return *two_phase_; }
+    void SessionClosed(exec::ClientSession* session) override;
+    void CancelSession(int32_t pid, int32_t key) override;
+
+private:
+    void OnAccept(uv_stream_t* server);
+    void BeginShutdown(int signum);
+    void RecoverPrepared();
+
+    uv_loop_t loop_{};
+    Config config_;
+    std::unique_ptr<MetadataStore> store_;
+    std::unique_ptr<exec::TwoPhaseLog> two_phase_;
+    std::unique_ptr<backend::WorkerPool> pool_;
+    std::unique_ptr<net::TcpListener> listener_;
+    std::unordered_map<int32_t, exec::ClientSession*> sessions_;
+    uv_signal_t sigterm_{};
+    uv_signal_t sigint_{};
+    uv_timer_t recovery_timer_{};
+    uv_timer_t force_exit_timer_{};
+    bool shutting_down_ = false;
+    int32_t next_pid_ = 1;
+    std::shared_ptr<void> recovery_;  ///< the running recovery pass, if any
+};
+
+}  // namespace jade::coord
