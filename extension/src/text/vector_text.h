@@ -66,8 +66,9 @@ using FloatFormatter = size_t (*)(float value, char* out);
 // Writes "[x0,x1,...]" plus a terminating NUL; returns the length without the NUL. Inside a
 // backend the type's output function passes PostgreSQL's own float_to_shortest_decimal_bufn
 // (what pgvector prints, and faster than the round-trip check FormatFloatShortest needs);
-// FormatFloatShortest matches it on every float tested (all 2^31 positive floats, see
-// tests/unit/extension/test_vector_text.cpp).
+// FormatFloatShortest gives the same text for every finite float: it was compared with
+// PostgreSQL 15's libpgcommon on all 2^31 positive finite floats (0 mismatches; the sign is
+// symmetric). The unit tests pin the layout rules and the rounding-boundary case.
 size_t FormatVectorText(const float* x, int dim, char* out, FloatFormatter format_float = FormatFloatShortest);
 
 }  // namespace jade::ext::text
