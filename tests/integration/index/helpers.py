@@ -175,3 +175,62 @@ def sqlstate_of(cur, sql, params=None):
             cur.connection.rollback()
         return e.pgcode
     return None
+
+
+# -- families for the smaller lifecycle tests (a few thousand rows, 32-d) ------------------------
+# name -> (USING clause, search settings wide enough that the scan is (close to) exhaustive,
+#          whether the family then returns exact results)
+SMALL_FAMILIES = {
+    "flat": ("faiss (embedding vector_l2_ops) WITH (factory = 'Flat')", {}, True),
+    "ivf_flat": ("faiss (embedding vector_l2_ops) WITH (factory = 'IVF16,Flat')", {"jadevector.nprobe": 16}, True),
+    "ivf_sq8": ("faiss (embedding vector_l2_ops) WITH (factory = 'IVF16,SQ8')", {"jadevector.nprobe": 16}, False),
+    "ivf_pq": ("faiss (embedding vector_l2_ops) WITH (factory = 'IVF16,PQ8')",
+               {"jadevector.nprobe": 16, "jadevector.rerank_factor": 16}, False),
+    "hnsw": ("faiss (embedding vector_l2_ops) WITH (factory = 'HNSW8')", {"jadevector.ef_search": 400}, False),
+    "hnsw_sq8": ("faiss (embedding vector_l2_ops) WITH (factory = 'HNSW8,SQ8')", {"jadevector.ef_search": 400},
+                 False),
+    "pg_hnsw": ("hnsw (embedding vector_l2_ops) WITH (m = 8, ef_construction = 32)", {"hnsw.ef_search": 400},
+                False),
+    "pg_ivfflat": ("ivfflat (embedding vector_l2_ops) WITH (lists = 16)", {"ivfflat.probes": 16}, True),
+}
+
+
+def apply_settings(cur, settings):
+    cur.execute("RESET ALL")
+    for k, v in settings.items():
+        cur.execute("SET %s = %s" % (k, v))
+
+
+def check_knn(cur, table, live, q, k, exact_family, metric="l2", min_recall=0.8, where="", mask_fn=None):
+    """One kNN query through the index, checked against exact search over `live` (id -> vector).
+
+    Every returned id must be live, distances must be ordered and equal to the exact distance of
+    that row's vector; exact families must return exactly the exact top-k, others at least
+    min_recall of it. Returns (returned ids, exact ids).
+    """
+    ids, d = knn(cur, table, q, metric, k, where)
+    live_ids = np.fromiter(live.keys(), dtype=np.int64)
+    base = np.stack([live[i] for i in live_ids]) if len(live_ids) else np.zeros((0, len(q)), np.float32)
+    mask = None if mask_fn is None else np.array([mask_fn(int(i)) for i in live_ids], dtype=bool)
+    truth, truth_d = exact_knn(base, live_ids, [q], k, metric, mask)
+    truth, truth_d = truth[0], truth_d[0]
+    for i in ids:
+        assert i in live, "returned id %d is not a live row (deleted or never inserted)" % i
+    assert all(d[j] <= d[j + 1] + 1e-6 for j in range(len(d) - 1)), "not in distance order: %s" % d
+    if ids:
+        exact_d = distances(np.stack([live[i] for i in ids]), q, metric)
+        assert np.allclose(d, exact_d, rtol=1e-4, atol=1e-4), (d, exact_d)
+    assert len(ids) == len(truth), "returned %d rows, exact search has %d" % (len(ids), len(truth))
+    if exact_family:
+        # Ties aside, the same set: compare distances rather than ids.
+        assert np.allclose(d, truth_d, rtol=1e-4, atol=1e-4), "ids %s d %s, exact %s d %s" % (ids, d, truth, truth_d)
+    else:
+        r = recall([ids], [truth])
+        assert r >= min_recall, "recall %.2f: ids %s exact %s" % (r, ids, truth)
+    return ids, truth
+
+
+def exact_match(cur, table, v, metric="l2"):
+    """Top-1 through the index for a stored vector: (id, distance) or None."""
+    ids, d = knn(cur, table, v, metric, 1)
+    return (ids[0], d[0]) if ids else None
