@@ -252,6 +252,18 @@ std::string FigureColname(const PgQuery__ResTarget* rt) {
         if (tn && tn->n_names > 0) return tree::StrVal(tn->names[tn->n_names - 1]);
         return "?column?";
       }
+      case PG_QUERY__NODE__NODE_CASE_EXPR:
+        return "case";
+      case PG_QUERY__NODE__NODE_COALESCE_EXPR:
+        return "coalesce";
+      case PG_QUERY__NODE__NODE_A_ARRAY_EXPR:
+        return "array";
+      case PG_QUERY__NODE__NODE_ROW_EXPR:
+        return "row";
+      case PG_QUERY__NODE__NODE_MIN_MAX_EXPR:
+        return v->min_max_expr->op == PG_QUERY__MIN_MAX_OP__IS_GREATEST ? "greatest" : "least";
+      case PG_QUERY__NODE__NODE_A_EXPR:
+        return v->a_expr->kind == PG_QUERY__A__EXPR__KIND__AEXPR_NULLIF ? "nullif" : "?column?";
       default:
         return "?column?";
     }

@@ -444,3 +444,20 @@ TEST_CASE("empty catalog: plain workloads pass through, no node is an error", "[
   CHECK(p->kind == PlanKind::kPassthrough);
   CHECK(p->tasks[0].node.port == 5433);
 }
+
+TEST_CASE("merged output columns are named as PostgreSQL names them", "[planner]") {
+  const Catalog c = TestCatalog();
+  auto p = PlanSql(c,
+                   "SELECT id * 2, CASE WHEN price > 1 THEN 1 END, coalesce(category, 'x'), items.category, "
+                   "price::text, greatest(price, 1), 7 AS seven FROM items ORDER BY 1");
+  REQUIRE(p.ok());
+  std::vector<std::string> names;
+  for (size_t i = 0; i < p->merge.visible_outputs; i++) names.push_back(p->merge.outputs[i].name);
+  CHECK(names == std::vector<std::string>{"?column?", "case", "coalesce", "category", "price", "greatest", "seven"});
+  auto a = PlanSql(c, "SELECT count(*), avg(price), max(price) AS top FROM items");
+  REQUIRE(a.ok());
+  CHECK(a->merge.outputs[0].name == "count");
+  CHECK(a->merge.outputs[1].name == "avg");
+  CHECK(a->merge.outputs[2].name == "top");
+  CHECK(OutputTypes(a->merge, {20, 20, 23, 20}) == std::vector<uint32_t>{20, 1700, 23});  // 4th: hidden count
+}
