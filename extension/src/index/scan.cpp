@@ -13,6 +13,7 @@
 //   HNSW  each batch searches the cached graph with a breadth ef (doubled per batch), maps graph
 //         ids to TIDs through the id map (skipping tombstones and ids already returned), and the
 //         first batch also scans the exact delta of rows inserted after the build.
+// Each batch is a min-heap: a LIMIT k query pops k rows in O(k log n), no batch is fully sorted.
 // Order: within a batch results are exactly ordered. Across batches, relaxed_order (the faiss
 // AM's default, as pgvector's relaxed_order) returns every row found, so a later batch may hold a
 // row closer than the last one of the previous batch; strict_order drops such rows instead, so
@@ -69,7 +70,6 @@ struct ScanOpaque {
     // output
     Candidate* out;
     int64 nout;
-    int64 out_pos;
     int64 out_cap;
     bool have_last;
     double last_distance;
@@ -82,7 +82,6 @@ struct ScanOpaque {
     MemoryContextCallback scanner_cb;
     Candidate* pending;
     int64 npending;
-    int64 pending_pos;
     int64 pending_cap;
     // HNSW
     int cur_ef;
@@ -95,13 +94,40 @@ struct ScanOpaque {
     float* heap_vec;
 };
 
-// Orders candidates by distance, then TID for a deterministic order among ties.
-static int CompareCandidates(const void* a, const void* b) {
-    const Candidate* x = static_cast<const Candidate*>(a);
-    const Candidate* y = static_cast<const Candidate*>(b);
-    if (x->distance < y->distance) return -1;
-    if (x->distance > y->distance) return 1;
-    return x->id < y->id ? -1 : (x->id > y->id ? 1 : 0);
+// Whether a comes before b in the output order.
+static inline bool Before(const Candidate& a, const Candidate& b) {
+    return a.distance < b.distance || (a.distance == b.distance && a.id < b.id);
+}
+
+// Restores the min-heap property below position i.
+static void SiftDown(Candidate* heap, int64 n, int64 i) {
+    Candidate x = heap[i];
+    for (;;) {
+        int64 child = 2 * i + 1;
+        if (child >= n) break;
+        if (child + 1 < n && Before(heap[child + 1], heap[child])) child++;
+        if (!Before(heap[child], x)) break;
+        heap[i] = heap[child];
+        i = child;
+    }
+    heap[i] = x;
+}
+
+// Turns the output batch into a min-heap in O(n): a LIMIT k query pops k entries in
+// O(k log n) instead of sorting a whole batch of thousands of candidates.
+static void Heapify(Candidate* heap, int64 n) {
+    for (int64 i = n / 2 - 1; i >= 0; i--) SiftDown(heap, n, i);
+}
+
+// Removes and returns the smallest candidate of a non-empty heap.
+static Candidate PopMin(Candidate* heap, int64* n) {
+    Candidate top = heap[0];
+    (*n)--;
+    if (*n > 0) {
+        heap[0] = heap[*n];
+        SiftDown(heap, *n, 0);
+    }
+    return top;
 }
 
 // Appends a candidate to a growable array in the query context.
@@ -179,8 +205,8 @@ void jaderescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, i
     MemoryContextRegisterResetCallback(so->query_cxt, &so->scanner_cb);
     so->scanner = nullptr;
     so->out = so->pending = nullptr;
-    so->nout = so->out_pos = so->out_cap = 0;
-    so->npending = so->pending_pos = so->pending_cap = 0;
+    so->nout = so->out_cap = 0;
+    so->npending = so->pending_cap = 0;
     so->list_order = nullptr;
     so->list_dist = nullptr;
     so->next_list = 0;
@@ -281,15 +307,15 @@ static bool HeapDistance(IndexScanDesc scan, ScanOpaque* so, int64 id, double* d
     return ok;
 }
 
-// Moves the next chunk of approximate candidates to the output with exact heap distances.
+// Moves the next chunk of approximate candidates (a min-heap) to the output with exact heap
+// distances.
 static bool RerankNextChunk(IndexScanDesc scan, ScanOpaque* so) {
-    if (so->pending_pos >= so->npending) return false;
-    int64 end = Min(so->npending, so->pending_pos + so->rerank_chunk);
-    for (int64 i = so->pending_pos; i < end; i++) {
+    if (so->npending == 0) return false;
+    for (int i = 0; i < so->rerank_chunk && so->npending > 0; i++) {
+        Candidate c = PopMin(so->pending, &so->npending);
         double d;
-        if (HeapDistance(scan, so, so->pending[i].id, &d)) Push(so, &so->out, &so->nout, &so->out_cap, d, so->pending[i].id);
+        if (HeapDistance(scan, so, c.id, &d)) Push(so, &so->out, &so->nout, &so->out_cap, d, c.id);
     }
-    so->pending_pos = end;
     return true;
 }
 
@@ -358,7 +384,7 @@ static bool RefillIvf(IndexScanDesc scan, ScanOpaque* so) {
     uint32 limit = static_cast<uint32>(so->max_lists);
     if (so->next_list >= limit) return false;
     uint32 end = Min(limit, so->next_list + static_cast<uint32>(so->nprobe));
-    so->npending = so->pending_pos = 0;
+    so->npending = 0;
     for (; so->next_list < end; so->next_list++) {
         int64 l = so->list_order[so->next_list];
         if (l < 0) continue;
@@ -369,7 +395,7 @@ static bool RefillIvf(IndexScanDesc scan, ScanOpaque* so) {
         }
     }
     if (m.lossy) {
-        if (so->npending > 1) qsort(so->pending, so->npending, sizeof(Candidate), CompareCandidates);
+        Heapify(so->pending, so->npending);
         RerankNextChunk(scan, so);
     }
     return true;
@@ -452,7 +478,7 @@ static bool RefillAnyOrder(IndexScanDesc scan, ScanOpaque* so) {
 // Fills the output batch with the next results; false when the scan is over.
 static bool Refill(IndexScanDesc scan, ScanOpaque* so) {
     MemoryContext old = MemoryContextSwitchTo(so->query_cxt);
-    so->nout = so->out_pos = 0;
+    so->nout = 0;
     bool more;
     if (so->any_order) {
         more = RefillAnyOrder(scan, so);
@@ -472,15 +498,7 @@ static bool Refill(IndexScanDesc scan, ScanOpaque* so) {
             default:
                 elog(ERROR, "jadevector: unknown index family %u", so->meta.family);
         }
-        if (so->nout > 1) qsort(so->out, so->nout, sizeof(Candidate), CompareCandidates);
-        // Strict order: a later batch may find rows closer than one already returned; they are
-        // dropped rather than returned out of order.
-        if (so->strict && so->have_last) {
-            int64 w = 0;
-            for (int64 i = 0; i < so->nout; i++)
-                if (so->out[i].distance >= so->last_distance) so->out[w++] = so->out[i];
-            so->nout = w;
-        }
+        Heapify(so->out, so->nout);
     }
     MemoryContextSwitchTo(old);
     return more;
@@ -489,10 +507,17 @@ static bool Refill(IndexScanDesc scan, ScanOpaque* so) {
 bool jadegettuple(IndexScanDesc scan, ScanDirection dir) {
     auto* so = static_cast<ScanOpaque*>(scan->opaque);
     if (!so->started) StartScan(scan, so);
-    while (so->out_pos >= so->nout) {
-        if (!Refill(scan, so)) return false;
+    Candidate c;
+    for (;;) {
+        while (so->nout == 0) {
+            if (!Refill(scan, so)) return false;
+        }
+        c = PopMin(so->out, &so->nout);
+        // Strict order: a later batch may find rows closer than one already returned; they are
+        // dropped rather than returned out of order.
+        if (so->strict && so->have_last && !so->any_order && c.distance < so->last_distance) continue;
+        break;
     }
-    const Candidate& c = so->out[so->out_pos++];
     IdToTid(c.id, &scan->xs_heaptid);
     scan->xs_recheck = false;
     scan->xs_recheckorderby = false;
