@@ -29,6 +29,7 @@ extern "C" {
 #include "commands/progress.h"
 #include "common/pg_prng.h"
 #include "pgstat.h"
+#include "commands/defrem.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 }
@@ -408,7 +409,11 @@ void jadebuildempty(Relation index) {
     memset(&meta, 0, sizeof(meta));
     meta.magic = kJadeMagic;
     meta.format_version = kJadeFormatVersion;
-    meta.am_kind = kAmFaiss;
+    // The AM decides which GUCs steer scans, also after a crash reset the index to this fork.
+    char* amname = get_am_name(index->rd_rel->relam);
+    meta.am_kind = amname && strcmp(amname, "hnsw") == 0
+                       ? kAmHnsw
+                       : (amname && strcmp(amname, "ivfflat") == 0 ? kAmIvfflat : kAmFaiss);
     meta.family = kFamilyFlat;
     meta.metric = IndexMetric(index);
     meta.dims = dims;
