@@ -115,10 +115,11 @@ void ClientSession::Pump() {
             continue;
         }
         HandleMessage(session_.message_type(), session_.message_payload());
-        if (out().size() > 64 * 1024) Flush();
+        if (out().size() >= kFlushBytes) Flush();
     }
     pumping_ = false;
-    Flush();
+    // While a statement runs its output is sent when it ends; idle, everything goes out now.
+    if (!busy_ || copy_sink_ || out().size() >= kFlushBytes) Flush();
     if (socket_ != nullptr && !closing_) {
         bool hold = (busy_ && !copy_sink_) || copy_paused_ || OutputFull();
         if (hold && session_.buffered_input() >= kMaxBufferedInput) {
@@ -261,7 +262,6 @@ void ClientSession::RunSimpleStatements(std::shared_ptr<std::vector<ParsedStatem
 void ClientSession::FinishSimpleQuery() {
     ReadyForQuery();
     busy_ = false;
-    Flush();
     Pump();
 }
 
@@ -360,7 +360,6 @@ void ClientSession::HandleDescribe(std::string_view payload) {
     DescribeStatement(it->second, params, /*portal=*/false, {}, [this](bool ok) {
         if (!ok) skip_until_sync_ = true;
         busy_ = false;
-        Flush();
         Pump();
     });
 }
@@ -422,7 +421,6 @@ void ClientSession::HandleExecute(std::string_view payload) {
     Execute(std::move(exec), [this](bool ok) {
         if (!ok) skip_until_sync_ = true;
         busy_ = false;
-        Flush();
         Pump();
     });
 }
@@ -448,7 +446,6 @@ void ClientSession::HandleSync() {
     skip_until_sync_ = false;
     if (txn_ == TxnState::kIdle) portals_.clear();
     ReadyForQuery();
-    Flush();
 }
 
 // Writes an ErrorResponse.

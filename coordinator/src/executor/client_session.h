@@ -135,6 +135,9 @@ private:
     void RunWholeString(const std::string& sql, const Plan& plan, DoneFn done);
     void StartRun(std::vector<Lane> lanes, TaskRun::Callbacks cb);
     void ClearCopySink();
+    void AfterOutput();
+    /** Output is written when a batch ends (ReadyForQuery, Flush) or once this much is buffered. */
+    static constexpr size_t kFlushBytes = 64 * 1024;
     LaneOp TaskOp(const Task& task, const Params& params, int result_format, bool single_row, int tag);
     Lane LaneFor(const NodeRef& node);
     std::vector<Lane> LanesByNode(const std::vector<Task>& tasks, const Params& params, int result_format,

@@ -58,7 +58,6 @@ void ClientSession::RunCopyIn(const StatementExec& exec, const Plan& plan, DoneF
         Retire(server_.loop(), st->copy);
         if (!st->ok) {
             wire::WriteErrorFields(&out(), 'E', st->error);
-            Flush();
             done(false);
             return;
         }
@@ -67,7 +66,6 @@ void ClientSession::RunCopyIn(const StatementExec& exec, const Plan& plan, DoneF
                               "COPY committed, but some workers have not confirmed yet; the coordinator will finish it");
         }
         wire::WriteCommandComplete(&out(), "COPY " + std::to_string(st->rows));
-        Flush();
         done(true);
     };
     ShardCopy::Callbacks cb;
@@ -126,7 +124,6 @@ void ClientSession::RunDistribute(const StatementExec& exec, const Plan& plan, D
     lane.ops.push_back(std::move(op));
     auto fail = [this, done](const wire::ErrorFields& f) {
         wire::WriteErrorFields(&out(), 'E', f);
-        Flush();
         done(false);
     };
     TaskRun::Callbacks cb;
@@ -247,7 +244,6 @@ void ClientSession::RunDistribute(const StatementExec& exec, const Plan& plan, D
                                               "could not be dropped");
                         }
                         WriteLocalRows(plan_copy.local.columns, plan_copy.local.rows, exec_copy, plan_copy.command_tag);
-                        Flush();
                         done(true);
                     };
                     StartRun({std::move(drop)}, std::move(dcb));

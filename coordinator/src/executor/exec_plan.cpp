@@ -202,6 +202,17 @@ std::vector<Lane> ClientSession::LanesByNode(const std::vector<Task>& tasks, con
     return lanes;
 }
 
+// Sends large output early and pauses the workers while the client's queue is full.
+void ClientSession::AfterOutput() {
+    if (out().size() >= kFlushBytes) Flush();
+    if (OutputFull() && run_) {
+        run_->PauseAll();
+        on_drained_ = [this] {
+            if (run_) run_->ResumeAll();
+        };
+    }
+}
+
 // Ends COPY IN routing; the sink may be the function running right now, so it is freed later.
 void ClientSession::ClearCopySink() {
     copy_paused_ = false;
@@ -283,22 +294,12 @@ void ClientSession::RunRelay(const StatementExec& exec, const Plan& plan, DoneFn
             copy_out_active_ = false;
         }
         relay->OnResult(res.get());
-        if (OutputFull() && run_) {
-            run_->PauseAll();
-            on_drained_ = [this] {
-                if (run_) run_->ResumeAll();
-            };
-        }
+        AfterOutput();
     };
     cb.on_copy_data = [this](size_t, int, const char* data, int len) {
         copy_out_active_ = true;
         wire::WriteCopyData(&out(), std::string_view(data, static_cast<size_t>(len)));
-        if (OutputFull() && run_) {
-            run_->PauseAll();
-            on_drained_ = [this] {
-                if (run_) run_->ResumeAll();
-            };
-        }
+        AfterOutput();
     };
     cb.on_notice = [this](const PGresult* n) { wire::WriteErrorFields(&out(), 'N', ErrorFieldsOf(n)); };
     cb.on_done = [this, relay, done, writes, node_id](const Error* err) {
@@ -308,7 +309,6 @@ void ClientSession::RunRelay(const StatementExec& exec, const Plan& plan, DoneFn
         bool ok = err == nullptr && !relay->failed();
         if (ok && writes) written_nodes_.insert(node_id);
         if (!ok) OnStatementError();
-        Flush();
         done(ok);
     };
     StartRun(std::move(lanes), std::move(cb));
@@ -325,12 +325,7 @@ void ClientSession::RunWholeString(const std::string& sql, const Plan& plan, Don
     TaskRun::Callbacks cb;
     cb.on_result = [this, relay](size_t, int, backend::PgResult res) {
         relay->OnResult(res.get());
-        if (OutputFull() && run_) {
-            run_->PauseAll();
-            on_drained_ = [this] {
-                if (run_) run_->ResumeAll();
-            };
-        }
+        AfterOutput();
     };
     cb.on_notice = [this](const PGresult* n) { wire::WriteErrorFields(&out(), 'N', ErrorFieldsOf(n)); };
     uint32_t node_id = plan.tasks[0].node.id;
@@ -468,12 +463,7 @@ void ClientSession::RunFanOut(const StatementExec& exec, Plan plan, DoneFn done)
                 if (run_ && run_->lane_paused(s) && (st->merger->WantsMore(s) || st->merger->Done())) run_->ResumeLane(s);
             }
         }
-        if (OutputFull() && run_) {
-            run_->PauseAll();
-            on_drained_ = [this] {
-                if (run_) run_->ResumeAll();
-            };
-        }
+        AfterOutput();
     };
     cb.on_notice = [this](const PGresult* n) { wire::WriteErrorFields(&out(), 'N', ErrorFieldsOf(n)); };
     std::string tag = plan.command_tag.empty() ? "SELECT" : plan.command_tag;
@@ -498,7 +488,6 @@ void ClientSession::RunFanOut(const StatementExec& exec, Plan plan, DoneFn done)
             OnStatementError();
         }
         (void)exec_ext;
-        Flush();
         done(ok);
     };
     StartRun(std::move(lanes), std::move(cb));
@@ -574,13 +563,11 @@ void ClientSession::RunModify(const StatementExec& exec, const Plan& plan, DoneF
             if (implicit) {
                 RollbackConns([this, done] {
                     implicit_txn_ = false;
-                    Flush();
                     done(false);
                 });
                 return;
             }
             OnStatementError();
-            Flush();
             done(false);
             return;
         }
@@ -592,7 +579,6 @@ void ClientSession::RunModify(const StatementExec& exec, const Plan& plan, DoneF
         auto finish = [this, done, commands, tag, describe, exec_ext, st](const Error* cerr) {
             if (cerr != nullptr) {
                 SendError(*cerr);
-                Flush();
                 done(false);
                 return;
             }
@@ -600,14 +586,12 @@ void ClientSession::RunModify(const StatementExec& exec, const Plan& plan, DoneF
                 Status s = server_.store().Append(cmd);
                 if (!s) {
                     SendError(s.error());
-                    Flush();
                     done(false);
                     return;
                 }
             }
             if (describe && exec_ext && !st->described) wire::WriteNoData(&out());
             wire::WriteCommandComplete(&out(), tag);
-            Flush();
             done(true);
         };
         if (implicit) {
@@ -655,7 +639,6 @@ void ClientSession::RunExplain(const StatementExec& exec, const Plan& plan, Done
                 SendError(*err);
             }
             OnStatementError();
-            Flush();
             done(false);
             return;
         }
@@ -666,7 +649,6 @@ void ClientSession::RunExplain(const StatementExec& exec, const Plan& plan, Done
         col.name = "QUERY PLAN";
         col.type_oid = oid::kText;
         WriteLocalRows({col}, rows, exec_copy, "EXPLAIN");
-        Flush();
         done(true);
     };
     StartRun(std::move(lanes), std::move(cb));
