@@ -30,7 +30,7 @@ PRESETS = {
     "small": {
         "datasets": ["clustered", "sift5k"], "n": 50000, "dim": 128, "queries": 200,
         "configs": cfgmod.ALL_CONFIGS, "nprobe_sweep": [1, 2, 4, 8, 16, 32], "ef_sweep": [10, 20, 40, 80, 160],
-        "repeats": 3, "clients": 4, "mc_duration": 1.0, "mc_rounds": 3, "insert_rows": 5000,
+        "repeats": 3, "clients": 4, "mc_duration": 0.8, "mc_rounds": 3, "insert_rows": 5000,
         "pg_settings": {"shared_buffers": "1GB"}, "build_timeout": 600,
     },
     "full": {
@@ -108,7 +108,7 @@ def resolve(args):
         "build_timeout": pick("build_timeout"), "copy_format": args.copy_format, "copy_batch": args.copy_batch,
         "param_format": args.param_format, "lists": args.lists, "pq_m": args.pq_m, "hnsw_m": args.hnsw_m,
         "hnsw_ef_construction": args.hnsw_ef_construction, "extra": args.extra_config,
-        "build_gucs": dict(kv.split("=", 1) for kv in args.build_guc),
+        "build_gucs": dict(pre.get("build_gucs", {}), **dict(kv.split("=", 1) for kv in args.build_guc)),
     }
     settings = dict(pre["pg_settings"])
     settings.update(dict(kv.split("=", 1) for kv in args.pg_setting))

@@ -119,6 +119,8 @@ def markdown_section(meta, records, datasets, plots):
         "%d queries per pass, %d timed pass(es) after a warm-up (medians reported), multi-client: %d processes "
         "× %.1f s, median of %d round(s)." % (o["param_format"], o["queries"], o["repeats"], o["clients"],
                                             o["mc_duration"], o["mc_rounds"]),
+        "- **Build settings:** %s" % (", ".join("`%s=%s`" % kv for kv in sorted(o.get("build_gucs", {}).items()))
+                                      or "extension defaults (`jadevector.build_threads` = 1)"),
     ]
     for name in datasets:
         recs = [r for r in records if r.get("dataset") == name]

@@ -104,6 +104,8 @@ class BenchServer:
     def guc_exists(self, name):
         """Return True when the server knows the (extension) GUC `name`."""
         with closing(self.connect()) as conn, conn.cursor() as cur:
+            # Extension GUCs exist in a backend only once jadevector.so is loaded there.
+            cur.execute("SELECT '[1]'::vector")
             cur.execute("SELECT count(*) FROM pg_settings WHERE name = %s", (name,))
             return cur.fetchone()[0] > 0
 
