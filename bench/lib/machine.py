@@ -3,6 +3,7 @@
 import datetime
 import os
 import platform
+import re
 import subprocess
 import time
 
@@ -19,6 +20,7 @@ def describe(build_dir):
         "ram_gib": round(_meminfo_kb("MemTotal") / 1048576.0, 1),
         "kernel": platform.release(),
         "faiss_flavor": faiss_flavor(build_dir),
+        "build_type": build_type(build_dir),
         "blas": blas(),
         "git_commit": _git("rev-parse", "--short=12", "HEAD"),
         "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
@@ -55,6 +57,27 @@ def faiss_flavor(build_dir):
     if use_avx2 and os.path.exists(archive) and "avx2" in _cpu_flags():
         return "faiss-1.7.3-avx2 (%s)" % archive
     return "faiss-1.7.3-generic (Debian libfaiss.a)"
+
+
+def build_type(build_dir):
+    """Return the CMake build type of the build directory (the top CMakeLists.txt default when unset)."""
+    try:
+        with open(os.path.join(build_dir, "CMakeCache.txt")) as f:
+            for line in f:
+                if line.startswith("CMAKE_BUILD_TYPE:"):
+                    value = line.strip().split("=", 1)[1]
+                    if value:
+                        return value
+    except FileNotFoundError:
+        return "unknown"
+    try:
+        with open(os.path.join(REPO, "CMakeLists.txt")) as f:
+            m = re.search(r"set\(CMAKE_BUILD_TYPE\s+(\w+)", f.read())
+            if m:
+                return "%s (default of CMakeLists.txt)" % m.group(1)
+    except FileNotFoundError:
+        pass
+    return "unset"
 
 
 def blas():

@@ -55,7 +55,9 @@ def sweep_rows(records, dataset):
             continue
         s, m, mem = r["single"], r.get("multi"), r.get("memory") or {}
         after = mem.get("after") or {}
-        rows.append([r["config"], _setting(r), "%.4f" % r["recall10"], "%.4f" % r["recall100"],
+        r100 = "%.4f" % r["recall100"] + (" †%d" % r["short_results100"] if r.get("short_results100") else "")
+        r10 = "%.4f" % r["recall10"] + (" †%d" % r["short_results10"] if r.get("short_results10") else "")
+        rows.append([r["config"], _setting(r), r10, r100,
                      "%.1f" % s["qps"], "%.2f" % s["p50_ms"], "%.2f" % s["p95_ms"], "%.2f" % s["p99_ms"],
                      "%.1f" % m["qps"] if m else "-", _mb(after.get("private")), _mb(mem.get("private_delta_kb")),
                      _mb(after.get("rss_shmem"))])
@@ -110,9 +112,9 @@ def markdown_section(meta, records, datasets, plots):
         "not this benchmark); load average %s at the start, %s at the end." %
         ("shared with other work during the run" if m.get("cpu_busy_before", 0) > 0.15 else "otherwise idle",
          100 * m.get("cpu_busy_before", 0), _load(m["loadavg_start"]), _load(meta.get("loadavg_end"))),
-        "- **PostgreSQL:** %s, jadevector %s; FAISS %s; BLAS `%s`" % (srv.get("server_version", "?"),
-                                                                   srv.get("extension_version", "?"),
-                                                                   m["faiss_flavor"], m["blas"]),
+        "- **PostgreSQL:** %s, jadevector %s (build type %s); FAISS %s; BLAS `%s`" % (
+            srv.get("server_version", "?"), srv.get("extension_version", "?"), m.get("build_type", "?"),
+            m["faiss_flavor"], m["blas"]),
         "- **Server settings:** %s" % ", ".join("`%s=%s`" % kv for kv in sorted(srv.get("settings", {}).items())),
         "- **Access methods present:** %s" % ", ".join(srv.get("access_methods", [])),
         "- **Client:** libpq prepared statements (PQexecPrepared), vector parameter in %s format, "
@@ -137,6 +139,9 @@ def markdown_section(meta, records, datasets, plots):
                       "table %.1f MB)." % (load["vectors_per_s"], load["rows"], load["seconds"], load["format"],
                                           load["table_bytes"] / 1e6), ""]
         lines += [markdown_table(*config_rows(records, name)), "", markdown_table(*sweep_rows(records, name))]
+        if any(r.get("short_results100") or r.get("short_results10") for r in recs):
+            lines += ["", "†N: N queries returned fewer than k rows (counted as misses). pgvector-style `hnsw` "
+                      "returns at most `hnsw.ef_search` rows unless `hnsw.iterative_scan` is on, as pgvector does."]
         if plots.get(name):
             lines += ["", "![recall vs QPS, %s](%s)" % (name, plots[name])]
     for extra in meta.get("extra_sections", []):
