@@ -15,7 +15,7 @@ import numpy as np
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 sys.path.insert(0, os.path.join(REPO, "scripts"))
-from lib.pg_instance import PgInstance, wait_until  # noqa: E402,F401  (re-exported for the tests)
+from lib.pg_instance import PgInstance, as_postgres, wait_until  # noqa: E402,F401  (re-exported for the tests)
 
 BUILD_DIR = os.environ.get("JADE_BUILD_DIR", os.path.join(REPO, "build"))
 
