@@ -72,12 +72,13 @@ struct FactorySpec {
 // dimension-dependent checks are skipped) and the metric. Throws JadeError as described above.
 FactorySpec ParseFactory(std::string_view user_string, int dim, Metric metric);
 
-// Returns bytes per stored code in an IVF list (Flat: 4 * dim; SQ8: dim; PQ: ceil(m*b/8)) or per
-// stored vector for Flat/HNSW (4 * dim). Requires spec.dim > 0.
+// Returns bytes FAISS stores per vector: Flat, IVFn,Flat, HNSWm: 4 * dim; SQ8 (IVF or HNSW): dim;
+// PQ: ceil(m*b/8). For IVF families this is the list code size. Requires spec.dim > 0.
 int64_t CodeSize(const FactorySpec& spec);
 
 // Minimum number of training vectors the spec needs: IVF needs one per list, PQ also 2^b per
-// sub-quantizer; Flat and HNSW need none (0). IvfCodec::Train rejects fewer with a clear error.
+// sub-quantizer; HNSW-SQ8 needs 1 (its value ranges come from data); Flat and HNSW-Flat need
+// none (0). IvfCodec::Train / HnswGraph::Build reject fewer with a clear error (22023).
 int64_t MinTrainingRows(const FactorySpec& spec);
 
 // Returns a copy of an IVF spec with nlist reduced so that `rows` training vectors suffice

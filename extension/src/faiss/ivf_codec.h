@@ -64,6 +64,10 @@ public:
     // Writes the codec (envelope + FAISS write_index payload, lists empty) to bytes.
     std::vector<uint8_t> Serialize() const;
 
+    // Returns the bare FAISS write_index bytes of the trained IndexIVF (lists empty), readable by
+    // faiss::read_index: for tests that compare with IndexIVF::search, and offline inspection.
+    std::vector<uint8_t> ExportFaissIndex() const;
+
     const FactorySpec& spec() const { return spec_; }
     int dim() const { return spec_.dim; }
     Metric metric() const { return spec_.metric; }

@@ -28,4 +28,7 @@ public:
     ScopedOmpThreads& operator=(const ScopedOmpThreads&) = delete;
 };
 
+// Makes sure the calling backend runs FAISS single-threaded (the search paths call this; cheap).
+void EnsureSingleThread();
+
 }  // namespace jade::ext::engine

@@ -1,0 +1,365 @@
+// faiss/hnsw_graph.cpp — HNSW graph with labels and tombstones over FAISS 1.7.3 (hnsw_graph.h).
+//
+// FAISS 1.7.3 notes that shape this file:
+//   * SearchParametersHNSW::efSearch is not honoured by HNSW::search (the heap is sized from the
+//     member), so Search sets index.hnsw.efSearch itself — safe, each backend owns its copy;
+//   * an exception escaping an OpenMP region terminates the process, so the selector callback
+//     used during search never throws, and nothing is thrown from inside FAISS loops;
+//   * the graph stores neighbor ids as 32-bit ints: sizes are checked before adding.
+#include "faiss/hnsw_graph.h"
+
+#include <faiss/IndexFlat.h>
+#include <faiss/IndexHNSW.h>
+#include <faiss/IndexScalarQuantizer.h>
+#include <faiss/impl/IDSelector.h>
+#include <faiss/index_factory.h>
+
+#include <algorithm>
+#include <limits>
+
+#include "faiss/envelope.h"
+#include "faiss/faiss_guard.h"
+#include "faiss/faiss_io.h"
+#include "faiss/threads.h"
+#include "faiss/tid.h"
+
+namespace jade::ext::engine {
+
+namespace {
+
+// Floats per add chunk: bounds the normalized copy and the time between interrupt checks.
+constexpr int64_t kChunkFloats = int64_t{1} << 19;
+
+// Largest graph FAISS can address (storage_idx_t is a 32-bit int).
+constexpr int64_t kMaxGraphSize = std::numeric_limits<int32_t>::max() - 1;
+
+// FAISS's metric for ours: cosine is inner product on unit vectors.
+faiss::MetricType FaissMetric(Metric metric) {
+    switch (metric) {
+        case Metric::L2:
+            return faiss::METRIC_L2;
+        case Metric::InnerProduct:
+        case Metric::Cosine:
+            return faiss::METRIC_INNER_PRODUCT;
+        case Metric::L1:
+            return faiss::METRIC_L1;
+    }
+    return faiss::METRIC_L2;
+}
+
+// Rejects a caller bug.
+void Require(bool ok, const char* what) {
+    if (!ok) throw JadeError(sqlstate::kInternalError, std::string("invalid HNSW graph call: ") + what);
+}
+
+// Copies m raw vectors into buf, normalized for cosine; returns the pointer to use.
+const float* Prepared(Metric metric, int dim, int64_t m, const float* x, std::vector<float>* buf) {
+    if (metric != Metric::Cosine) return x;
+    buf->resize(static_cast<size_t>(m) * dim);
+    for (int64_t i = 0; i < m; i++) {
+        if (!PrepareVector(metric, x + i * dim, dim, buf->data() + i * dim))
+            throw JadeError(sqlstate::kInvalidParameterValue, "cannot index a zero vector with cosine distance",
+                            "Cosine distance is undefined for a vector whose norm is 0.");
+    }
+    return buf->data();
+}
+
+// Selects live internal ids that the caller's filter (if any) accepts. Never throws: it runs
+// inside FAISS's OpenMP search region.
+struct LiveSelector : faiss::IDSelector {
+    const std::vector<int64_t>* labels;
+    const std::vector<uint8_t>* deleted;
+    LabelPredicate filter;
+    void* arg;
+    bool is_member(idx_t id) const override {
+        size_t i = static_cast<size_t>(id);
+        if ((*deleted)[i] != 0) return false;
+        return filter == nullptr || filter((*labels)[i], arg);
+    }
+};
+
+// Returns the storage's scalar quantizer for HNSW-SQ8, else null.
+faiss::IndexScalarQuantizer* SqStorage(faiss::IndexHNSW* index) {
+    return dynamic_cast<faiss::IndexScalarQuantizer*>(index->storage);
+}
+
+// Checks a deserialized graph's structure so a damaged one cannot send search out of bounds.
+bool GraphIsConsistent(const faiss::IndexHNSW& index, const FactorySpec& spec, int64_t n) {
+    const faiss::HNSW& g = index.hnsw;
+    if (index.d != spec.dim || index.ntotal != n || index.metric_type != FaissMetric(spec.metric)) return false;
+    if (index.storage == nullptr || index.storage->ntotal != n || index.storage->d != spec.dim) return false;
+    if (spec.family == Family::Hnsw && dynamic_cast<const faiss::IndexFlat*>(index.storage) == nullptr) return false;
+    if (spec.family == Family::HnswSq8) {
+        auto* sq = dynamic_cast<const faiss::IndexScalarQuantizer*>(index.storage);
+        if (sq == nullptr || sq->sq.qtype != faiss::ScalarQuantizer::QT_8bit) return false;
+    }
+    if (g.levels.size() != static_cast<size_t>(n) || g.offsets.size() != static_cast<size_t>(n) + 1) return false;
+    if (g.offsets[0] != 0 || g.offsets.back() != g.neighbors.size()) return false;
+    if (g.cum_nneighbor_per_level.empty() || g.cum_nneighbor_per_level[0] != 0) return false;
+    int max_level = -1;
+    for (int64_t i = 0; i < n; i++) {
+        int lv = g.levels[i];
+        if (lv < 1 || static_cast<size_t>(lv) >= g.cum_nneighbor_per_level.size()) return false;
+        if (g.offsets[i + 1] - g.offsets[i] != static_cast<size_t>(g.cum_nneighbor_per_level[lv])) return false;
+        max_level = std::max(max_level, lv - 1);
+    }
+    for (faiss::HNSW::storage_idx_t v : g.neighbors)
+        if (v < -1 || v >= n) return false;
+    if (n == 0) return g.entry_point == -1;
+    return g.entry_point >= 0 && g.entry_point < n && g.max_level == max_level;
+}
+
+}  // namespace
+
+struct HnswGraph::Impl {
+    std::unique_ptr<faiss::IndexHNSW> index;
+    bool broken = false;  // a FAISS add failed midway: the graph may be inconsistent
+};
+
+HnswGraph::HnswGraph(FactorySpec spec, std::unique_ptr<Impl> impl) : spec_(std::move(spec)), impl_(std::move(impl)) {}
+
+HnswGraph::~HnswGraph() = default;
+
+std::unique_ptr<HnswGraph> HnswGraph::Build(const FactorySpec& spec, int ef_construction, const float* x,
+                                            const int64_t* labels, int64_t n, int threads) {
+    // Creates the FAISS index, trains SQ8 ranges on the input, then adds in chunks.
+    Require(spec.IsHnsw() && spec.dim > 0, "spec is not an HNSW family with a dimension");
+    Require(n >= 0 && (n == 0 || (x != nullptr && labels != nullptr)), "null input");
+    if (ef_construction < 1 || ef_construction > kMaxEfConstruction)
+        throw JadeError(sqlstate::kInvalidParameterValue, "ef_construction must be between 1 and " +
+                                                              std::to_string(kMaxEfConstruction) + ", not " +
+                                                              std::to_string(ef_construction));
+    if (n < MinTrainingRows(spec))
+        throw JadeError(sqlstate::kInvalidParameterValue,
+                        "factory \"" + spec.canonical + "\" needs at least " + std::to_string(MinTrainingRows(spec)) +
+                            " rows to train its scalar quantizer",
+                        "", "Create the index after loading data, or use HNSWm,Flat.");
+    auto impl = std::make_unique<Impl>();
+    FaissCall("creating the HNSW index", [&] {
+        std::unique_ptr<faiss::Index> idx(faiss::index_factory(spec.dim, spec.faiss_key.c_str(), FaissMetric(spec.metric)));
+        auto* h = dynamic_cast<faiss::IndexHNSW*>(idx.get());
+        Require(h != nullptr, "factory did not produce an IndexHNSW");
+        idx.release();
+        impl->index.reset(h);
+    });
+    faiss::IndexHNSW* index = impl->index.get();
+    index->verbose = false;
+    index->hnsw.efConstruction = ef_construction;
+    if (!index->is_trained) {
+        ScopedOmpThreads team(threads);
+        std::vector<float> buf;
+        const float* xt = Prepared(spec.metric, spec.dim, n, x, &buf);
+        FaissCall("training the HNSW storage", [&] { index->train(n, xt); });
+    }
+    std::unique_ptr<HnswGraph> graph(new HnswGraph(spec, std::move(impl)));
+    graph->Add(x, labels, n, threads);
+    return graph;
+}
+
+void HnswGraph::Add(const float* x, const int64_t* labels, int64_t n, int threads) {
+    // Labels are appended chunk by chunk, right after FAISS accepted the chunk, so an
+    // interrupt between chunks leaves a consistent (smaller) graph.
+    Require(n >= 0 && (n == 0 || (x != nullptr && labels != nullptr)), "null input");
+    Require(!impl_->broken, "graph is unusable after a failed add");
+    faiss::IndexHNSW* index = impl_->index.get();
+    if (!index->is_trained) throw JadeError(sqlstate::kInternalError, "HNSW storage is not trained");
+    if (size() + n > kMaxGraphSize)
+        throw JadeError(sqlstate::kProgramLimitExceeded, "an HNSW graph can hold at most " +
+                                                             std::to_string(kMaxGraphSize) + " vectors");
+    for (int64_t i = 0; i < n; i++)
+        if (labels[i] < 0) throw JadeError(sqlstate::kInternalError, "HNSW labels must be non-negative");
+    ScopedOmpThreads team(threads);
+    std::vector<float> buf;
+    int64_t chunk = std::max<int64_t>(64, kChunkFloats / spec_.dim);
+    for (int64_t off = 0; off < n; off += chunk) {
+        int64_t m = std::min(chunk, n - off);
+        const float* xc = Prepared(spec_.metric, spec_.dim, m, x + off * spec_.dim, &buf);
+        labels_.reserve(labels_.size() + m);
+        deleted_.reserve(deleted_.size() + m);
+        impl_->broken = true;
+        FaissCall("adding to the HNSW graph", [&] { index->add(m, xc); });
+        impl_->broken = false;
+        labels_.insert(labels_.end(), labels + off, labels + off + m);
+        deleted_.insert(deleted_.end(), static_cast<size_t>(m), uint8_t{0});
+        ThrowIfInterrupted();
+    }
+}
+
+int64_t HnswGraph::Search(const float* query, int64_t k, int ef_search, float* distances, int64_t* labels,
+                          LabelPredicate filter, void* filter_arg) {
+    // One single-threaded FAISS search; tombstones and the filter are applied by a selector, so
+    // they still route the walk but are never returned.
+    Require(query != nullptr && distances != nullptr && labels != nullptr, "null buffer");
+    Require(!impl_->broken, "graph is unusable after a failed add");
+    if (k < 1) throw JadeError(sqlstate::kInvalidParameterValue, "k must be at least 1");
+    if (ef_search < 1) throw JadeError(sqlstate::kInvalidParameterValue, "ef_search must be at least 1");
+    if (k > std::numeric_limits<int>::max() / 2) throw JadeError(sqlstate::kProgramLimitExceeded, "k is too large");
+    std::fill(distances, distances + k, std::numeric_limits<float>::infinity());
+    std::fill(labels, labels + k, kNoId);
+    if (live_count() == 0) return 0;
+    std::vector<float> qbuf(spec_.dim);
+    if (!PrepareVector(spec_.metric, query, spec_.dim, qbuf.data()))
+        throw JadeError(sqlstate::kInvalidParameterValue, "cannot search with a zero vector under cosine distance");
+    EnsureSingleThread();
+    faiss::IndexHNSW* index = impl_->index.get();
+    int ef = static_cast<int>(std::max<int64_t>(ef_search, k));
+    index->hnsw.efSearch = ef;
+    std::vector<int64_t> ids(static_cast<size_t>(k), kNoId);
+    LiveSelector sel;
+    sel.labels = &labels_;
+    sel.deleted = &deleted_;
+    sel.filter = filter;
+    sel.arg = filter_arg;
+    faiss::SearchParametersHNSW params;
+    params.efSearch = ef;
+    params.sel = &sel;
+    bool plain = filter == nullptr && deleted_count_ == 0;
+    FaissCall("searching the HNSW graph",
+              [&] { index->search(1, qbuf.data(), k, distances, ids.data(), plain ? nullptr : &params); });
+    int64_t found = 0;
+    for (int64_t i = 0; i < k; i++) {
+        if (ids[i] < 0 || ids[i] >= size()) {
+            distances[i] = std::numeric_limits<float>::infinity();
+            labels[i] = kNoId;
+            continue;
+        }
+        distances[found] = static_cast<float>(ToOrderDistance(spec_.metric, distances[i]));
+        labels[found] = labels_[static_cast<size_t>(ids[i])];
+        found++;
+    }
+    for (int64_t i = found; i < k; i++) {
+        distances[i] = std::numeric_limits<float>::infinity();
+        labels[i] = kNoId;
+    }
+    return found;
+}
+
+int64_t HnswGraph::MarkDeleted(LabelPredicate is_dead, void* arg) {
+    // One pass over the label map; already-dead entries are not offered again.
+    Require(is_dead != nullptr, "null predicate");
+    int64_t marked = 0;
+    for (size_t i = 0; i < labels_.size(); i++) {
+        if (deleted_[i] != 0 || !is_dead(labels_[i], arg)) continue;
+        deleted_[i] = 1;
+        marked++;
+    }
+    deleted_count_ += marked;
+    return marked;
+}
+
+std::unique_ptr<HnswGraph> HnswGraph::RebuildLive(int threads) const {
+    // Reconstructs live vectors from storage chunk by chunk into a fresh graph. SQ8 keeps the
+    // trained ranges so decoded values re-encode to the same codes.
+    Require(!impl_->broken, "graph is unusable after a failed add");
+    faiss::IndexHNSW* old_index = impl_->index.get();
+    auto impl = std::make_unique<Impl>();
+    FaissCall("creating the HNSW index", [&] {
+        std::unique_ptr<faiss::Index> idx(faiss::index_factory(spec_.dim, spec_.faiss_key.c_str(), FaissMetric(spec_.metric)));
+        auto* h = dynamic_cast<faiss::IndexHNSW*>(idx.get());
+        Require(h != nullptr, "factory did not produce an IndexHNSW");
+        idx.release();
+        impl->index.reset(h);
+    });
+    faiss::IndexHNSW* index = impl->index.get();
+    index->verbose = false;
+    index->hnsw.efConstruction = old_index->hnsw.efConstruction;
+    if (faiss::IndexScalarQuantizer* old_sq = SqStorage(old_index)) {
+        faiss::IndexScalarQuantizer* sq = SqStorage(index);
+        sq->sq.trained = old_sq->sq.trained;
+        sq->is_trained = true;
+        index->is_trained = true;
+    }
+    std::unique_ptr<HnswGraph> graph(new HnswGraph(spec_, std::move(impl)));
+    std::vector<int64_t> live;
+    live.reserve(static_cast<size_t>(live_count()));
+    for (size_t i = 0; i < labels_.size(); i++)
+        if (deleted_[i] == 0) live.push_back(static_cast<int64_t>(i));
+    int64_t chunk = std::max<int64_t>(64, kChunkFloats / spec_.dim);
+    std::vector<float> x;
+    std::vector<int64_t> lab;
+    for (size_t off = 0; off < live.size(); off += static_cast<size_t>(chunk)) {
+        size_t m = std::min(live.size() - off, static_cast<size_t>(chunk));
+        x.resize(m * spec_.dim);
+        lab.resize(m);
+        FaissCall("reading HNSW storage", [&] {
+            for (size_t j = 0; j < m; j++) old_index->storage->reconstruct(live[off + j], x.data() + j * spec_.dim);
+        });
+        for (size_t j = 0; j < m; j++) lab[j] = labels_[static_cast<size_t>(live[off + j])];
+        graph->Add(x.data(), lab.data(), static_cast<int64_t>(m), threads);
+    }
+    return graph;
+}
+
+std::vector<uint8_t> HnswGraph::Serialize() const {
+    // Envelope, n, labels, tombstones, FAISS payload.
+    Require(!impl_->broken, "graph is unusable after a failed add");
+    ByteWriter w;
+    WriteEnvelopeHeader(&w, kHnswGraphMagic, spec_, ef_construction());
+    w.U64(static_cast<uint64_t>(labels_.size()));
+    w.Raw(labels_.data(), labels_.size() * sizeof(int64_t));
+    w.Raw(deleted_.data(), deleted_.size());
+    AppendFaissIndex(&w, impl_->index.get());
+    return std::move(w.bytes());
+}
+
+std::unique_ptr<HnswGraph> HnswGraph::Deserialize(const uint8_t* data, size_t len) {
+    // Every length is bounds-checked; the FAISS graph is checked for structural consistency.
+    ByteReader r(data, len, "HNSW graph");
+    int ef_construction = 0;
+    FactorySpec spec = ReadEnvelopeHeader(&r, kHnswGraphMagic, &ef_construction);
+    if (!spec.IsHnsw()) r.Corrupt("factory \"" + spec.canonical + "\" is not an HNSW family");
+    uint64_t n = r.U64();
+    if (n > static_cast<uint64_t>(kMaxGraphSize) || n * (sizeof(int64_t) + 1) > r.remaining())
+        r.Corrupt("bad entry count");
+    std::vector<int64_t> labels(static_cast<size_t>(n));
+    r.Raw(labels.data(), labels.size() * sizeof(int64_t));
+    std::vector<uint8_t> deleted(static_cast<size_t>(n));
+    r.Raw(deleted.data(), deleted.size());
+    int64_t ndeleted = 0;
+    for (size_t i = 0; i < deleted.size(); i++) {
+        if (deleted[i] > 1 || labels[i] < 0) r.Corrupt("bad label or tombstone");
+        ndeleted += deleted[i];
+    }
+    std::unique_ptr<faiss::Index> idx = ReadFaissIndex(&r);
+    if (r.remaining() != 0) r.Corrupt("trailing bytes");
+    auto* h = dynamic_cast<faiss::IndexHNSW*>(idx.get());
+    if (h == nullptr || !GraphIsConsistent(*h, spec, static_cast<int64_t>(n)))
+        r.Corrupt("the FAISS graph does not match \"" + spec.canonical + "\"");
+    idx.release();
+    auto impl = std::make_unique<Impl>();
+    impl->index.reset(h);
+    h->hnsw.efConstruction = std::max(1, ef_construction);
+    std::unique_ptr<HnswGraph> graph(new HnswGraph(std::move(spec), std::move(impl)));
+    graph->labels_ = std::move(labels);
+    graph->deleted_ = std::move(deleted);
+    graph->deleted_count_ = ndeleted;
+    return graph;
+}
+
+int HnswGraph::ef_construction() const { return impl_->index->hnsw.efConstruction; }
+
+int64_t HnswGraph::size() const { return static_cast<int64_t>(labels_.size()); }
+
+size_t HnswGraph::MemoryBytes() const {
+    // Graph links, per-node levels and offsets, storage codes, our label map and tombstones.
+    const faiss::IndexHNSW* index = impl_->index.get();
+    const faiss::HNSW& g = index->hnsw;
+    size_t bytes = sizeof(*this) + sizeof(Impl) + sizeof(faiss::IndexHNSW);
+    bytes += g.neighbors.capacity() * sizeof(faiss::HNSW::storage_idx_t) + g.offsets.capacity() * sizeof(size_t) +
+             g.levels.capacity() * sizeof(int);
+    if (auto* codes = dynamic_cast<const faiss::IndexFlatCodes*>(index->storage)) bytes += codes->codes.capacity();
+    bytes += labels_.capacity() * sizeof(int64_t) + deleted_.capacity();
+    return bytes;
+}
+
+size_t HnswGraph::EstimateMemoryBytes(const FactorySpec& spec, int64_t n) {
+    // Per vector: storage code, about 2M level-0 links plus M/(M-1) upper-level links (levels
+    // are drawn with probability 1/M each), level + offset, label + tombstone.
+    if (!spec.IsHnsw() || spec.dim <= 0 || n <= 0) return 0;
+    double m = spec.hnsw_m;
+    double links = 2.0 * m + m / (m - 1.0);
+    double per = static_cast<double>(CodeSize(spec)) + links * 4.0 + sizeof(int) + sizeof(size_t) + sizeof(int64_t) + 1.0;
+    return static_cast<size_t>(per * static_cast<double>(n)) + 4096;
+}
+
+}  // namespace jade::ext::engine
