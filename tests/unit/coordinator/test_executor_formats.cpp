@@ -1,0 +1,77 @@
+// test_executor_formats.cpp — result format choice, text→binary encoding, and the 2PC log.
+#include <catch2/catch.hpp>
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "executor/binary_format.h"
+#include "executor/result_relay.h"
+#include "executor/two_phase.h"
+
+using namespace jade::coord;
+using namespace jade::coord::exec;
+
+TEST_CASE("worker result format follows the client's format codes", "[executor]") {
+    CHECK(ChooseFormats({}).worker_format == 0);
+    CHECK(ChooseFormats({1}).worker_format == 1);
+    CHECK(ChooseFormats({1, 1}).worker_format == 1);
+    auto mixed = ChooseFormats({1, 0});
+    CHECK(mixed.worker_format == 0);
+    CHECK(mixed.convert);
+    CHECK(FormatFor({1}, 7) == 1);
+    CHECK(FormatFor({0, 1}, 1) == 1);
+    CHECK(FormatFor({}, 3) == 0);
+}
+
+TEST_CASE("text to binary matches PostgreSQL's send functions", "[executor]") {
+    CHECK(*TextToBinary(23, "42") == std::string("\x00\x00\x00\x2a", 4));
+    CHECK(*TextToBinary(20, "-1") == std::string(8, '\xff'));
+    CHECK(*TextToBinary(21, "258") == std::string("\x01\x02", 2));
+    CHECK(*TextToBinary(16, "t") == std::string("\x01", 1));
+    CHECK(*TextToBinary(701, "1") == std::string("\x3f\xf0\x00\x00\x00\x00\x00\x00", 8));
+    CHECK(*TextToBinary(700, "1") == std::string("\x3f\x80\x00\x00", 4));
+    CHECK(*TextToBinary(17, "\\x00ff") == std::string("\x00\xff", 2));
+    CHECK(*TextToBinary(25, "héllo") == "héllo");
+    CHECK(TextToBinary(23, "4x").error().sqlstate == "22P02");
+    CHECK(TextToBinary(1700, "1.5").error().sqlstate == "0A000");
+    CHECK(CanEncodeBinary(20));
+    CHECK_FALSE(CanEncodeBinary(1700));
+}
+
+TEST_CASE("2PC decision log survives reopen and names transactions", "[executor][2pc]") {
+    char tmpl[] = "/tmp/jade-2pc-XXXXXX";
+    REQUIRE(mkdtemp(tmpl) != nullptr);
+    std::string dir = tmpl;
+    uint64_t committed = 0, open_decision = 0, aborted = 0;
+    {
+        auto log = TwoPhaseLog::Open(dir, "7");
+        REQUIRE(log.ok());
+        committed = (*log)->Begin();
+        open_decision = (*log)->Begin();
+        aborted = (*log)->Begin();
+        REQUIRE((*log)->LogCommit(committed).ok());
+        (*log)->Finish(committed, true);
+        REQUIRE((*log)->LogCommit(open_decision).ok());  // crash before phase 2 finished
+        (*log)->Finish(aborted, false);
+        CHECK((*log)->InFlight(open_decision));
+        CHECK((*log)->Gid(open_decision, 3) == "jade_7_" + std::to_string(open_decision) + "_3");
+    }
+    auto log = TwoPhaseLog::Open(dir, "7");
+    REQUIRE(log.ok());
+    CHECK((*log)->IsCommitted(open_decision));
+    CHECK_FALSE((*log)->IsCommitted(committed));
+    CHECK_FALSE((*log)->IsCommitted(aborted));
+    CHECK_FALSE((*log)->InFlight(open_decision));
+    CHECK((*log)->Begin() > aborted);
+    uint64_t txid = 0;
+    CHECK((*log)->ParseGid("jade_7_123_4", &txid));
+    CHECK(txid == 123);
+    CHECK_FALSE((*log)->ParseGid("jade_8_123_4", &txid));
+    CHECK_FALSE((*log)->ParseGid("jade_7_12x_4", &txid));
+    CHECK_FALSE((*log)->ParseGid("jade_7_123", &txid));
+    (*log)->Resolved(open_decision);
+    CHECK_FALSE((*log)->IsCommitted(open_decision));
+    std::system(("rm -rf " + dir).c_str());
+}
