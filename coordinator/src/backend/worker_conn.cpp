@@ -71,10 +71,18 @@ void WorkerConn::PollConnect() {
             FinishConnect(nullptr);
             return;
         case PGRES_POLLING_READING:
+            if (PQsocket(pg_) < 0) {
+                Fail(PQerrorMessage(pg_));
+                return;
+            }
             want_write_ = false;
             UpdatePoll();
             return;
         case PGRES_POLLING_WRITING:
+            if (PQsocket(pg_) < 0) {
+                Fail(PQerrorMessage(pg_));
+                return;
+            }
             want_write_ = true;
             UpdatePoll();
             return;
@@ -132,6 +140,13 @@ void WorkerConn::PollCb(uv_poll_t* h, int status, int events) {
 // Dispatches socket readiness: connect progress, flushing, or reading results.
 void WorkerConn::OnPollEvent(int status, int events) {
     if (destroyed_ || broken_) return;
+    if (status < 0 && connecting_) {
+        // libpq knows why (e.g. connection refused); ask it before reporting the socket error.
+        std::string why = PQerrorMessage(pg_);
+        if (PQconnectPoll(pg_) == PGRES_POLLING_FAILED) why = PQerrorMessage(pg_);
+        Fail(why.empty() ? std::string("socket error: ") + uv_strerror(status) : why);
+        return;
+    }
     if (status < 0) {
         Fail(std::string("socket error: ") + uv_strerror(status));
         return;
