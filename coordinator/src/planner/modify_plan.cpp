@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "planner/planner_internal.h"
+#include "planner/shard_sql.h"
 
 namespace jade::coord::planner {
 namespace {
@@ -142,17 +143,16 @@ Expected<Plan> PlanUpdateDelete(const Ctx& ctx) {
     return p;
   }
   Plan p = ModifyPlan(verb, returning);
+  NodePtr copy(tree::DeepCopy(n), tree::FreeNode);
+  std::vector<int> params = RenumberParams(copy.get());
+  auto tmpl = ShardSqlTemplate::Build(copy.get(), ctx.catalog, true);
+  if (!tmpl) return std::move(tmpl).error();
   for (uint32_t i = 0; i < t->shard_count; i++) {
     if (set && !set->count(i)) continue;
-    NodePtr copy(tree::DeepCopy(n), tree::FreeNode);
-    RenameToShards(copy.get(), ctx.catalog, i, true);
-    std::vector<int> params = RenumberParams(copy.get());
     const Shard& s = ShardFor(ctx.catalog, *t, i);
     const Node* node = ctx.catalog.FindNode(s.node_id);
     if (!node) return MakeError(sqlstate::kInternalError, "shard " + std::to_string(s.id) + " has no node");
-    auto task = MakeTask(copy.get(), ToNodeRef(*node), s.id, std::move(params));
-    if (!task) return std::move(task).error();
-    p.tasks.push_back(std::move(*task));
+    p.tasks.push_back(Task{ToNodeRef(*node), s.id, tmpl->ForShard(i), params});
   }
   p.description = std::string(verb) + " on " + std::to_string(p.tasks.size()) + " shards of " + t->name;
   return p;

@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "planner/planner_internal.h"
+#include "planner/shard_sql.h"
 
 namespace jade::coord::planner {
 namespace {
@@ -416,18 +417,15 @@ Expected<Plan> PlanSelect(const Ctx& ctx) {
   for (uint32_t i = 0; i < rel.table->shard_count; i++) {
     if (!set || set->count(i)) indexes.push_back(i);
   }
-  // One copy per shard of the rewritten tree: only the relation names differ.
+  // Shard statements differ only in relation names: deparse once, splice names per shard.
+  std::vector<int> params = RenumberParams(clone->node());
+  auto tmpl = ShardSqlTemplate::Build(clone->node(), ctx.catalog, true);
+  if (!tmpl) return std::move(tmpl).error();
   for (uint32_t i : indexes) {
-    std::unique_ptr<PgQuery__Node, void (*)(PgQuery__Node*)> shard_stmt(tree::DeepCopy(clone->node()),
-                                                                         tree::FreeNode);
-    RenameToShards(shard_stmt.get(), ctx.catalog, i, true);
-    std::vector<int> params = RenumberParams(shard_stmt.get());
     const Shard& s = ShardFor(ctx.catalog, *rel.table, i);
     const Node* node = ctx.catalog.FindNode(s.node_id);
     if (!node) return MakeError(sqlstate::kInternalError, "shard " + std::to_string(s.id) + " has no node");
-    auto task = MakeTask(shard_stmt.get(), ToNodeRef(*node), s.id, std::move(params));
-    if (!task) return std::move(task).error();
-    p.tasks.push_back(std::move(*task));
+    p.tasks.push_back(Task{ToNodeRef(*node), s.id, tmpl->ForShard(i), params});
   }
   p.command_tag = "SELECT";
   p.description = "fan-out to " + std::to_string(p.tasks.size()) + " shards of " + rel.table->name +
