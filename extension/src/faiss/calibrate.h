@@ -1,0 +1,35 @@
+// faiss/calibrate.h — build-time tuning of the search breadth for a recall target.
+//
+// After a build, the AM can store in the metapage the nprobe / ef_search that reached a target
+// recall@k on the build's own data, and use it when the user sets no GUC. Both functions draw
+// up to kCalibrationQueries queries from the given vectors (every (n/q)-th row, so the result
+// is deterministic), compute their exact k nearest neighbours among at most kCalibrationBase
+// rows with the SQL operator distance (the query row itself excluded), and measure:
+//   * IVF: for each true neighbour, the rank of its list among the query's nearest lists; the
+//     answer is the smallest nprobe that covers `target` of them (an upper bound on recall for
+//     lossy codes, which are re-ranked anyway);
+//   * HNSW: real graph searches with growing ef_search until recall@k reaches `target`.
+// Single-threaded, interruptible between queries; C++ regime (throws JadeError / Interrupted).
+#pragma once
+
+#include <cstdint>
+
+#include "faiss/hnsw_graph.h"
+#include "faiss/ivf_codec.h"
+
+namespace jade::ext::engine {
+
+inline constexpr int64_t kCalibrationQueries = 64;
+inline constexpr int64_t kCalibrationBase = 20000;
+inline constexpr int kCalibrationMaxEf = 1024;
+
+// Returns the smallest nprobe (1..nlist) whose probed lists hold `target` (0..1] of the exact
+// k nearest neighbours of sample queries drawn from x[n * dim] (raw vectors). 1 when n <= k.
+int64_t CalibrateNprobe(const IvfCodec& codec, const float* x, int64_t n, double target, int k = 10);
+
+// Returns the smallest ef_search from a doubling ladder (k .. kCalibrationMaxEf) whose recall@k
+// reaches `target` for sample queries drawn from x[n * dim] (raw vectors whose labels are
+// labels[n], as given to the graph); kCalibrationMaxEf when none does.
+int CalibrateEfSearch(HnswGraph& graph, const float* x, const int64_t* labels, int64_t n, double target, int k = 10);
+
+}  // namespace jade::ext::engine

@@ -1,0 +1,105 @@
+// Unit tests for faiss/calibrate.h: the tuned nprobe / ef_search reach the recall they promise
+// on held-out queries, grow with the target, and respect their bounds.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <set>
+#include <vector>
+
+#include "common/error.h"
+#include "faiss/calibrate.h"
+#include "test_faiss_util.h"
+
+using namespace jade::ext::engine;
+using namespace jade::ext::engine::testing;
+
+namespace {
+
+// Recall@k of an IVF-Flat search with nprobe over all rows of x (lists held in memory).
+double IvfRecall(const IvfCodec& codec, const std::vector<float>& x, const std::vector<float>& queries, int64_t nprobe,
+                 int k) {
+    int dim = codec.dim();
+    int64_t n = static_cast<int64_t>(x.size()) / dim;
+    std::vector<int64_t> assign(n);
+    std::vector<uint8_t> codes(n * codec.code_size());
+    codec.AssignEncode(n, x.data(), assign.data(), codes.data());
+    int64_t nq = static_cast<int64_t>(queries.size()) / dim;
+    double total = 0;
+    for (int64_t qi = 0; qi < nq; qi++) {
+        const float* q = queries.data() + qi * dim;
+        std::vector<int64_t> lists(nprobe);
+        std::vector<float> coarse(nprobe);
+        codec.NearestLists(q, nprobe, lists.data(), coarse.data());
+        auto sc = codec.NewScanner(q);
+        std::vector<std::pair<float, int64_t>> c;
+        for (int64_t j = 0; j < nprobe; j++) {
+            sc->SetList(lists[j], coarse[j]);
+            for (int64_t i = 0; i < n; i++) {
+                if (assign[i] != lists[j]) continue;
+                float d;
+                sc->Score(1, codes.data() + i * codec.code_size(), &d);
+                c.push_back({d, i});
+            }
+        }
+        std::sort(c.begin(), c.end());
+        std::vector<int64_t> top;
+        for (size_t j = 0; j < std::min<size_t>(k, c.size()); j++) top.push_back(c[j].second);
+        total += Recall(ExactKnn(codec.metric(), x, dim, q, k), top.data(), static_cast<int64_t>(top.size()));
+    }
+    return total / nq;
+}
+
+}  // namespace
+
+TEST_CASE("calibrate: IVF nprobe reaches its recall target on held-out queries", "[faiss][calibrate]") {
+    const int dim = 16;
+    const int64_t n = 4000;
+    // Queries from the same distribution as the data (the calibration's assumption).
+    std::vector<float> x = Clustered(n + 40, dim, 60, 201);
+    std::vector<float> held_out(x.end() - 40 * dim, x.end());
+    x.resize(n * dim);
+    auto codec = IvfCodec::Train(ParseFactory("IVF64,Flat", dim, Metric::L2), x.data(), n, 1);
+    int64_t p50 = CalibrateNprobe(*codec, x.data(), n, 0.5);
+    int64_t p90 = CalibrateNprobe(*codec, x.data(), n, 0.9);
+    int64_t p100 = CalibrateNprobe(*codec, x.data(), n, 1.0);
+    CHECK(p50 >= 1);
+    CHECK(p50 <= p90);
+    CHECK(p90 <= p100);
+    CHECK(p100 <= 64);
+    CHECK(p90 < 64);  // clustered data: far fewer than all lists
+    // Held-out queries behave like the sample (small slack for sampling noise).
+    CHECK(IvfRecall(*codec, x, held_out, p90, 10) >= 0.85);
+    CHECK(IvfRecall(*codec, x, held_out, p100, 10) >= 0.95);
+    CHECK(CalibrateNprobe(*codec, x.data(), 5, 0.9) == 1);  // too few rows to measure
+    CHECK_THROWS_AS(CalibrateNprobe(*codec, x.data(), n, 0.0), jade::JadeError);
+    CHECK_THROWS_AS(CalibrateNprobe(*codec, x.data(), n, 1.5), jade::JadeError);
+}
+
+TEST_CASE("calibrate: HNSW ef_search reaches its recall target on held-out queries", "[faiss][calibrate]") {
+    const int dim = 16;
+    const int64_t n = 3000, k = 10;
+    std::vector<float> x = Clustered(n + 40, dim, 30, 211);
+    std::vector<float> held_out(x.end() - 40 * dim, x.end());
+    x.resize(n * dim);
+    std::vector<int64_t> labels(n);
+    for (int64_t i = 0; i < n; i++) labels[i] = 1000 + 3 * i;
+    for (Metric metric : {Metric::L2, Metric::Cosine}) {
+        INFO(MetricName(metric));
+        auto g = HnswGraph::Build(ParseFactory("HNSW8", dim, metric), 32, x.data(), labels.data(), n, 1);
+        int ef50 = CalibrateEfSearch(*g, x.data(), labels.data(), n, 0.5);
+        int ef95 = CalibrateEfSearch(*g, x.data(), labels.data(), n, 0.95);
+        CHECK(ef50 >= 10);
+        CHECK(ef50 <= ef95);
+        CHECK(ef95 <= kCalibrationMaxEf);
+        double total = 0;
+        for (int64_t qi = 0; qi < 40; qi++) {
+            const float* q = held_out.data() + qi * dim;
+            std::vector<float> d(k);
+            std::vector<int64_t> l(k);
+            int64_t found = g->Search(q, k, ef95, d.data(), l.data());
+            for (int64_t j = 0; j < found; j++) l[j] = (l[j] - 1000) / 3;
+            total += Recall(ExactKnn(metric, x, dim, q, k), l.data(), found);
+        }
+        CHECK(total / 40 >= 0.90);
+    }
+}
