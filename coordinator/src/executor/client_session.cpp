@@ -100,7 +100,10 @@ void ClientSession::Pump() {
     while (!closing_ && !OutputFull() && (!busy_ || (copy_sink_ && !copy_paused_))) {
         wire::SessionEvent ev = session_.Poll();
         if (ev == wire::SessionEvent::kNeedMore) break;
-        if (ev == wire::SessionEvent::kReady) continue;
+        if (ev == wire::SessionEvent::kReady) {
+            AdoptStartupSettings();
+            continue;
+        }
         if (ev == wire::SessionEvent::kCancel) {
             server_.CancelSession(session_.cancel_pid(), session_.cancel_key());
             CloseNow();
@@ -152,6 +155,34 @@ void ClientSession::Shutdown() {
     wire::WriteError(&out(), MakeError(iostate::kAdminShutdown, "terminating connection due to administrator command"),
                      /*fatal=*/true);
     CloseNow();
+}
+
+// Startup parameters that are settings (TimeZone, DateStyle, extra_float_digits, search_path,
+// ...) become session settings, replayed on worker connections like SET. Names and values are
+// quoted as SQL string literals for set_config(), so no client text is ever SQL syntax.
+void ClientSession::AdoptStartupSettings() {
+    for (const auto& [name, value] : session_.startup().params) {
+        if (name == "user" || name == "database" || name == "options" || name == "replication" ||
+            name == "application_name" || name == "client_encoding" || name == "fallback_application_name") {
+            continue;
+        }
+        std::string lower;
+        for (char c : name) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+        settings_.emplace_back(lower, "SELECT pg_catalog.set_config(" + QuoteLiteral(name) + ", " + QuoteLiteral(value) +
+                                          ", false)");
+    }
+}
+
+// Quotes a string as an escape-string literal E'...' (quotes and backslashes doubled), which
+// reads the same whatever standard_conforming_strings is; NUL cannot occur in startup values.
+std::string ClientSession::QuoteLiteral(const std::string& s) {
+    std::string out = "E'";
+    for (char c : s) {
+        if (c == '\'' || c == '\\') out.push_back(c);
+        out.push_back(c);
+    }
+    out.push_back('\'');
+    return out;
 }
 
 // Dispatches one frontend message.

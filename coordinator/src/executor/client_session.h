@@ -108,6 +108,8 @@ private:
     bool OutputFull() const;
     void CloseNow();
     void HandleMessage(char type, std::string_view payload);
+    void AdoptStartupSettings();
+    static std::string QuoteLiteral(const std::string& s);
     void HandleQuery(std::string_view payload);
     void RunSimpleStatements(std::shared_ptr<std::vector<ParsedStatement>> stmts, size_t i, std::string full_sql);
     void FinishSimpleQuery();
