@@ -47,7 +47,9 @@ std::unique_ptr<faiss::Index> ReadFaissIndex(ByteReader* r) {
     SpanIOReader reader(data, static_cast<size_t>(len));
     std::unique_ptr<faiss::Index> idx;
     try {
-        idx.reset(faiss::read_index(&reader));
+        // IVFPQ's nlist x M x 2^b precomputed table is not wanted (ivf_codec.cpp): skip its
+        // computation instead of building and then dropping it.
+        idx.reset(faiss::read_index(&reader, faiss::IO_FLAG_SKIP_PRECOMPUTE_TABLE));
     } catch (const faiss::FaissException& e) {
         r->Corrupt("FAISS cannot read it (" + TrimFaissMessage(e.what()) + ")");
     }

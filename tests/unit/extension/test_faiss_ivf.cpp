@@ -335,3 +335,16 @@ TEST_CASE("ivf: an interrupt stops training and encoding", "[faiss][ivf][interru
     ProbeGuard g([] { return true; });
     CHECK_THROWS_AS(codec->AssignEncode(400, x.data(), lists.data(), codes.data()), jade::Interrupted);
 }
+
+TEST_CASE("ivf: PQ codecs keep no precomputed tables (per-backend memory)", "[faiss][ivf]") {
+    // IVF64,PQ8 at 32 dims: a precomputed table would be 64 x 8 x 256 floats = 512 KB; the
+    // codec itself is 64 centroids + 8 codebooks = 40 KB.
+    const int dim = 32;
+    std::vector<float> x = Clustered(1000, dim, 8, 71);
+    auto a = IvfCodec::Train(ParseFactory("IVF64,PQ8", dim, Metric::L2), x.data(), 1000, 1);
+    std::vector<uint8_t> bytes = a->Serialize();
+    auto b = IvfCodec::Deserialize(bytes.data(), bytes.size());
+    CHECK(a->MemoryBytes() < 100 * 1024);
+    CHECK(b->MemoryBytes() < 100 * 1024);
+    CHECK(b->MemoryBytes() > (64 + 256) * dim * sizeof(float));
+}
