@@ -3,6 +3,8 @@
 SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS jadevector;
 RESET client_min_messages;
+-- settings exist once the library is loaded (by the first use of the extension, or explicitly)
+LOAD 'jadevector';
 
 -- the settings, with pgvector's defaults
 SHOW hnsw.ef_search;

@@ -27,7 +27,7 @@ int ivfflat_iterative_scan = kIterativeOff;
 int ivfflat_max_probes = 32768;
 
 int jade_nprobe = 0;
-int jade_ef_search = 100;
+int jade_ef_search = 0;
 int jade_rerank_factor = 4;
 int jade_build_threads = 1;
 int jade_hnsw_cache_mb = 1024;
@@ -63,10 +63,11 @@ void DefineIndexGucs() {
 
     // Settings of the faiss access method.
     DefineCustomIntVariable("jadevector.nprobe", "Sets the number of IVF lists probed first by faiss index scans",
-                            "0 chooses max(1, lists / 16) automatically.", &jade_nprobe, 0, 0, 65536, PGC_USERSET,
+                            "0 uses the value calibrated at build time for 0.95 recall@10.", &jade_nprobe, 0, 0, 65536, PGC_USERSET,
                             0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("jadevector.ef_search", "Sets the HNSW search breadth (efSearch) of faiss index scans",
-                            nullptr, &jade_ef_search, 100, 1, 100000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+                            "0 uses the value calibrated at build time for 0.95 recall@10.", &jade_ef_search, 0, 0,
+                            100000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("jadevector.rerank_factor",
                             "Sets how many candidates per result are re-ranked exactly for lossy codes (SQ, PQ)",
                             nullptr, &jade_rerank_factor, 4, 1, 1000, PGC_USERSET, 0, nullptr, nullptr, nullptr);

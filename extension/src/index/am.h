@@ -67,6 +67,11 @@ JadeMetric IndexMetric(Relation index);
 const char* MetricName(uint32 metric);
 void ResolveBuildSpec(Relation index, JadeAmKind am, uint32 dims, double ntuples, BuildSpec* spec);
 
+// The lists an IVF scan probes first and the ef an HNSW scan starts with, from the GUCs of the
+// AM that built the index (0 = the values calibrated at build time).
+int EffectiveNprobe(const JadeMetaPageData* meta);
+int EffectiveEf(const JadeMetaPageData* meta);
+
 // Vector preparation shared by build, insert and scan (build.cpp): checks dims and, for cosine,
 // normalizes into dst. Returns false when the vector cannot be indexed (zero vector + cosine).
 bool PrepareVector(Relation index, uint32 metric, uint32 dims, Datum value, float* dst);

@@ -38,6 +38,8 @@ namespace jade::ext::index {
 
 inline constexpr int64 kMaxSampleRows = 262144;
 inline constexpr int64 kAddBatchRows = 65536;
+// Recall@10 the build calibrates the automatic nprobe / ef for (README.md "Calibration").
+inline constexpr double kCalibrationRecall = 0.95;
 
 // Engine handles owned by a memory context (freed when it is reset or deleted).
 struct EngineOwner {
@@ -316,6 +318,11 @@ IndexBuildResult* JadeBuild(Relation heap, Relation index, IndexInfo* info, Jade
             st.owner->ivf = EngineIvfTrain(sp.factory, sp.dims, sp.metric, st.sample, n, jade_build_threads);
         });
         meta.blob_head = WriteEngineBlob(&st, false, &meta.blob_bytes);
+        uint32 auto_nprobe = 0;
+        jade::pg::CallCpp([&]() {
+            auto_nprobe = EngineIvfCalibrate(st.owner->ivf, st.sample, n, kCalibrationRecall, jade_build_threads);
+        });
+        meta.auto_nprobe = std::min(auto_nprobe, sp.nlist);
     }
     if (st.sample != nullptr) {
         pfree(st.sample);
@@ -356,6 +363,11 @@ IndexBuildResult* JadeBuild(Relation heap, Relation index, IndexInfo* info, Jade
             pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseWrite);
             meta.blob_head = WriteEngineBlob(&st, true, &meta.blob_bytes);
             meta.idmap_head = WriteIdMap(index, st.batch_ids, n, &meta.idmap_blocks);
+            int auto_ef = 0;
+            jade::pg::CallCpp([&]() {
+                auto_ef = EngineHnswCalibrate(st.owner->hnsw, st.batch, n, kCalibrationRecall, jade_build_threads);
+            });
+            meta.auto_ef = auto_ef;
         }
         meta.graph_ntotal = n;
     } else {

@@ -55,7 +55,7 @@ void jadecostestimate(PlannerInfo* root, IndexPath* path, double loop_count, Cos
         ratio = Min(1.0, double(nprobe) / std::max<uint32>(meta.nlist, 1));
         if (meta.lossy) per_entry_ops = 0.25;  // a code is scored with a few table lookups
     } else if (meta.family == kFamilyHnsw) {
-        int ef = meta.am_kind == kAmHnsw ? hnsw_ef_search : jade_ef_search;
+        int ef = EffectiveEf(&meta);
         // A graph search computes about ef * 2M distances, log-scaled by the graph size; the graph
         // is cached in backend memory, so few pages are read (the id map for the results).
         double visited = ef * 2.0 * Max(meta.hnsw_m, 4) * Max(1.0, std::log(tuples) / std::log(16.0)) / 4;

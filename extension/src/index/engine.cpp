@@ -21,6 +21,7 @@
 #include <faiss/impl/io.h>
 #include <faiss/index_factory.h>
 #include <faiss/index_io.h>
+#include <faiss/utils/distances.h>
 
 #include <algorithm>
 #include <cmath>
@@ -59,6 +60,28 @@ namespace {
 constexpr int kMaxLists = 65536;
 constexpr int kMaxHnswM = 256;
 constexpr int64_t kAddChunk = 4096;
+constexpr int64_t kCalibQueries = 64;
+constexpr int64_t kCalibK = 10;
+constexpr int64_t kCalibMaxBase = 20000;
+
+// Exact k nearest neighbours of nq queries among ny base vectors (k+1 found, the query itself
+// — base index self[i] — dropped): truth[nq * k].
+void ExactNeighbours(const float* q, const int64_t* self, int64_t nq, const float* base, int64_t ny, int d,
+                     uint32_t metric, std::vector<int64_t>* truth) {
+    int64_t kk = std::min<int64_t>(kCalibK + 1, ny);
+    std::vector<float> dis(nq * kk);
+    std::vector<int64_t> ids(nq * kk);
+    if (metric == kMetricL2)
+        faiss::knn_L2sqr(q, base, d, nq, ny, kk, dis.data(), ids.data());
+    else
+        faiss::knn_inner_product(q, base, d, nq, ny, kk, dis.data(), ids.data());
+    truth->assign(nq * kCalibK, -1);
+    for (int64_t i = 0; i < nq; i++) {
+        int64_t w = 0;
+        for (int64_t j = 0; j < kk && w < kCalibK; j++)
+            if (ids[i * kk + j] != self[i]) (*truth)[i * kCalibK + w++] = ids[i * kk + j];
+    }
+}
 
 // Sets the OpenMP team size for the current scope and returns the backend to one thread.
 class ScopedThreads {
@@ -246,6 +269,44 @@ void EngineIvfRankLists(EngineIvf* e, const float* q, int64_t* lists, float* dis
     for (int64_t i = 0; i < nlist; i++) lists[i] = ids[i];
 }
 
+uint32_t EngineIvfCalibrate(EngineIvf* e, const float* x, int64_t n, double target, int threads) {
+    ScopedThreads t(threads);
+    faiss::IndexIVF* ivf = e->ivf;
+    int64_t nlist = static_cast<int64_t>(ivf->nlist);
+    int64_t ny = std::min(n, kCalibMaxBase);
+    if (ny <= kCalibK + 1 || nlist <= 1) return 1;
+    int d = ivf->d;
+    int64_t nq = std::min(kCalibQueries, ny);
+    std::vector<float> q(nq * d);
+    std::vector<int64_t> self(nq);
+    for (int64_t i = 0; i < nq; i++) {
+        self[i] = i * (ny / nq);
+        std::copy(x + self[i] * d, x + (self[i] + 1) * d, q.begin() + i * d);
+    }
+    std::vector<int64_t> truth;
+    ExactNeighbours(q.data(), self.data(), nq, x, ny, d, e->ivf->metric_type == faiss::METRIC_L2 ? kMetricL2 : kMetricIp,
+                    &truth);
+    std::vector<faiss::Index::idx_t> assign(ny);
+    ivf->quantizer->assign(ny, x, assign.data());
+    std::vector<float> cd(nlist);
+    std::vector<faiss::Index::idx_t> order(nlist);
+    std::vector<int64_t> rank(nlist);
+    std::vector<int64_t> needed;
+    for (int64_t i = 0; i < nq; i++) {
+        ivf->quantizer->search(1, q.data() + i * d, nlist, cd.data(), order.data());
+        for (int64_t r = 0; r < nlist; r++)
+            if (order[r] >= 0) rank[order[r]] = r;
+        for (int64_t j = 0; j < kCalibK; j++) {
+            int64_t nb = truth[i * kCalibK + j];
+            if (nb >= 0) needed.push_back(rank[assign[nb]] + 1);
+        }
+    }
+    if (needed.empty()) return 1;
+    std::sort(needed.begin(), needed.end());
+    size_t at = std::min(needed.size() - 1, static_cast<size_t>(target * needed.size()));
+    return static_cast<uint32_t>(std::max<int64_t>(1, needed[at]));
+}
+
 EngineIvfScanner* EngineIvfScannerBegin(EngineIvf* e, const float* q) {
     auto* s = new EngineIvfScanner();
     s->scanner.reset(e->ivf->get_InvertedListScanner(false, nullptr));
@@ -285,6 +346,47 @@ EngineHnsw* EngineHnswBuild(const char* factory, uint32_t dims, uint32_t metric,
     e->index = std::move(idx);
     e->hnsw = h;
     return e;
+}
+
+int EngineHnswCalibrate(EngineHnsw* e, const float* x, int64_t n, double target, int threads) {
+    constexpr int kEfSteps[] = {16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024};
+    if (n <= kCalibK + 1) return kEfSteps[0];
+    int d = e->hnsw->d;
+    int64_t nq = std::min(kCalibQueries, n);
+    std::vector<float> q(nq * d);
+    std::vector<int64_t> self(nq);
+    for (int64_t i = 0; i < nq; i++) {
+        self[i] = i * (n / nq);
+        std::copy(x + self[i] * d, x + (self[i] + 1) * d, q.begin() + i * d);
+    }
+    std::vector<int64_t> truth;
+    {
+        ScopedThreads t(threads);
+        ExactNeighbours(q.data(), self.data(), nq, x, n, d,
+                        e->hnsw->metric_type == faiss::METRIC_L2 ? kMetricL2 : kMetricIp, &truth);
+    }
+    omp_set_num_threads(1);
+    std::vector<float> D(kCalibK + 1);
+    std::vector<int64_t> I(kCalibK + 1);
+    for (int ef : kEfSteps) {
+        int64_t hits = 0, total = 0;
+        for (int64_t i = 0; i < nq; i++) {
+            EngineHnswSearch(e, q.data() + i * d, kCalibK + 1, ef, D.data(), I.data());
+            for (int64_t j = 0; j < kCalibK; j++) {
+                int64_t nb = truth[i * kCalibK + j];
+                if (nb < 0) continue;
+                total++;
+                for (int64_t r = 0; r <= kCalibK; r++)
+                    if (I[r] == nb) {
+                        hits++;
+                        break;
+                    }
+            }
+        }
+        if (total == 0 || static_cast<double>(hits) >= target * static_cast<double>(total)) return ef;
+        ThrowIfInterrupted();
+    }
+    return kEfSteps[sizeof(kEfSteps) / sizeof(kEfSteps[0]) - 1];
 }
 
 void EngineHnswSerialize(EngineHnsw* e, const char** data, size_t* len) {

@@ -56,6 +56,10 @@ void EngineIvfAssignEncode(EngineIvf* ivf, int64_t n, const float* x, int64_t* l
 // Ranks all lists by distance from q to their centroid: lists[nlist] nearest first, dist[nlist].
 void EngineIvfRankLists(EngineIvf* ivf, const float* q, int64_t* lists, float* dist);
 
+// Measures on n sample vectors how many lists a query must probe so that `target` of its exact
+// 10 nearest neighbours (within the sample) lie in probed lists; returns that nprobe (>= 1).
+uint32_t EngineIvfCalibrate(EngineIvf* ivf, const float* x, int64_t n, double target, int threads);
+
 // A per-query code scanner; set the list before scoring its codes.
 struct EngineIvfScanner;
 EngineIvfScanner* EngineIvfScannerBegin(EngineIvf* ivf, const float* q);
@@ -72,6 +76,9 @@ struct EngineHnsw;
 // Builds a graph over n vectors (ids are 0..n-1 in input order).
 EngineHnsw* EngineHnswBuild(const char* factory, uint32_t dims, uint32_t metric, const float* x, int64_t n,
                             int ef_construction, int threads);
+// Measures the smallest ef (16..1024) reaching `target` recall@10 for queries drawn from the n
+// indexed vectors x against exact search over all of them; returns it (1024 when none does).
+int EngineHnswCalibrate(EngineHnsw* h, const float* x, int64_t n, double target, int threads);
 void EngineHnswSerialize(EngineHnsw* h, const char** data, size_t* len);
 EngineHnsw* EngineHnswLoad(const char* data, size_t len, uint32_t dims, uint32_t metric);
 size_t EngineHnswMemoryBytes(const EngineHnsw* h);

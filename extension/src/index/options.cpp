@@ -5,6 +5,7 @@
 // FAISS sees it, because FAISS_ASSERT aborts the whole server (DEPENDENCIES.md §1).
 #include "index/am.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstring>
 
@@ -95,6 +96,26 @@ JadeMetric IndexMetric(Relation index) {
                            RelationGetRelationName(index)),
                     errhint("Use vector_l2_ops, vector_ip_ops, vector_cosine_ops or vector_l1_ops.")));
     pg_unreachable();
+}
+
+int EffectiveNprobe(const JadeMetaPageData* meta) {
+    int nlist = std::max<int>(1, static_cast<int>(meta->nlist));
+    int nprobe;
+    if (meta->am_kind == kAmIvfflat)
+        nprobe = ivfflat_probes;
+    else if (jade_nprobe > 0)
+        nprobe = jade_nprobe;
+    else if (meta->auto_nprobe > 0)
+        nprobe = static_cast<int>(meta->auto_nprobe);
+    else
+        nprobe = std::max(1, nlist / 16);
+    return std::max(1, std::min(nprobe, nlist));
+}
+
+int EffectiveEf(const JadeMetaPageData* meta) {
+    if (meta->am_kind == kAmHnsw) return hnsw_ef_search;
+    if (jade_ef_search > 0) return jade_ef_search;
+    return meta->auto_ef > 0 ? meta->auto_ef : 64;
 }
 
 const char* MetricName(uint32 metric) {

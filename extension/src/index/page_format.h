@@ -67,13 +67,15 @@ struct JadeMetaPageData {
     uint32 nlist;           // number of lists in the directory (Flat: 1, HNSW: 1 = the delta)
     uint32 dir_blocks;      // directory blocks start at kFirstDirBlock
     BlockNumber blob_head;  // serialized FAISS structure (IVF codec or HNSW index), or Invalid
-    uint32 pad0;
+    uint32 auto_nprobe;     // IVF: lists to probe for ~0.95 recall@10, measured at build (0 = unknown)
     uint64 blob_bytes;
     uint64 graph_ntotal;    // HNSW: number of vectors in the graph (ids 0..graph_ntotal-1)
     BlockNumber idmap_head; // HNSW: first id-map block; id-map blocks are contiguous
     uint32 idmap_blocks;
     int32 hnsw_m;           // HNSW parameters (informational, and for a later merge)
     int32 hnsw_ef_construction;
+    int32 auto_ef;          // HNSW: efSearch for ~0.95 recall@10, measured at build (0 = unknown)
+    int32 pad1;
     float8 build_seconds;   // informational
     char factory[kFactoryMaxLen];  // normalized factory string, NUL-terminated
 };

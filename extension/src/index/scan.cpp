@@ -174,29 +174,31 @@ static void LoadSettings(ScanOpaque* so) {
     so->rerank_chunk = jade_rerank_factor * kRerankChunkPerFactor;
     switch (m.am_kind) {
         case kAmHnsw:
-            so->ef = hnsw_ef_search;
+            so->ef = EffectiveEf(&m);
             so->iterative = hnsw_iterative_scan != kIterativeOff;
             so->strict = hnsw_iterative_scan == kIterativeStrict;
             so->max_visit = hnsw_max_scan_tuples;
             so->nprobe = 1;
             break;
         case kAmIvfflat:
-            so->nprobe = ivfflat_probes;
+            so->nprobe = EffectiveNprobe(&m);
             so->iterative = ivfflat_iterative_scan != kIterativeOff;
             so->strict = false;
             so->max_lists = Min(static_cast<int>(m.nlist), ivfflat_max_probes);
             so->max_visit = 0;
-            so->ef = jade_ef_search;
+            so->ef = EffectiveEf(&m);
             break;
         default:
-            so->nprobe = jade_nprobe > 0 ? jade_nprobe : Max(1, static_cast<int>(m.nlist / 16));
-            so->ef = jade_ef_search;
+            so->nprobe = EffectiveNprobe(&m);
+            so->ef = EffectiveEf(&m);
             so->iterative = jade_iterative_scan != kIterativeOff;
             so->strict = jade_iterative_scan == kIterativeStrict;
             so->max_visit = jade_max_scan_tuples;
             break;
     }
     so->nprobe = Max(1, Min(so->nprobe, static_cast<int>(m.nlist)));
+    // A zero ef would make every HNSW batch look like the first one: never allow it.
+    so->ef = Max(1, so->ef);
 }
 
 void jaderescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, int norderbys) {
