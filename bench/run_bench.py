@@ -24,7 +24,7 @@ REPO = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
 
 from lib import configs as cfgmod  # noqa: E402
-from lib import datasets, groundtruth, machine, micro, plot, report, runner, server  # noqa: E402
+from lib import cluster, coordinator, datasets, groundtruth, machine, micro, plot, report, runner, server  # noqa: E402,E501
 
 PRESETS = {
     "small": {
@@ -32,12 +32,14 @@ PRESETS = {
         "configs": cfgmod.ALL_CONFIGS, "nprobe_sweep": [1, 2, 4, 8, 16, 32], "ef_sweep": [10, 20, 40, 80, 160],
         "repeats": 3, "clients": 4, "mc_duration": 0.8, "mc_rounds": 3, "insert_rows": 5000,
         "pg_settings": {"shared_buffers": "1GB"}, "build_timeout": 600,
+        "coord_workers": [1, 3], "coord_config": "faiss-ivfflat", "coord_sweep": [1, 4, 16],
     },
     "full": {
         "datasets": ["clustered"], "n": 1000000, "dim": 128, "queries": 1000,
         "configs": cfgmod.ALL_CONFIGS, "nprobe_sweep": [1, 2, 4, 8, 16, 32, 64, 128],
         "ef_sweep": [10, 20, 40, 80, 160, 320], "repeats": 3, "clients": 4, "mc_duration": 3.0, "mc_rounds": 3,
         "insert_rows": 20000, "pg_settings": {"shared_buffers": "4GB"}, "build_timeout": 3600,
+        "coord_workers": [1, 3], "coord_config": "faiss-ivfflat", "coord_sweep": [1, 4, 16, 64],
     },
 }
 
@@ -82,6 +84,14 @@ def parse_args(argv):
     g.add_argument("--param-format", choices=["binary", "text"], default="binary",
                    help="how the query vector is sent to PQexecPrepared")
     g.add_argument("--pg-setting", action="append", default=[], help="name=value for postgresql.conf")
+    g = p.add_argument_group("coordinator")
+    g.add_argument("--coordinator", choices=["auto", "on", "off"], default="auto",
+                   help="benchmark through jade-coordinator (auto: when <build>/coordinator/jade-coordinator exists)")
+    g.add_argument("--coord-workers", help="comma list of cluster sizes (default 1,3)")
+    g.add_argument("--coord-config", help="index configuration used through the coordinator")
+    g.add_argument("--coord-sweep", help="comma list of sweep values through the coordinator")
+    g.add_argument("--coord-shards", type=int, default=8, help="shard_count of the distributed table")
+    g.add_argument("--coord-shared-buffers", default="256MB", help="shared_buffers of each worker")
     g = p.add_argument_group("output")
     g.add_argument("--results-dir", default=os.path.join(REPO, "results"))
     g.add_argument("--doc", default=os.path.join(REPO, "docs", "benchmarks.md"))
@@ -110,6 +120,12 @@ def resolve(args):
         "hnsw_ef_construction": args.hnsw_ef_construction, "extra": args.extra_config,
         "build_gucs": dict(pre.get("build_gucs", {}), **dict(kv.split("=", 1) for kv in args.build_guc)),
     }
+    opts["coordinator"] = args.coordinator
+    opts["coord_workers"] = ints(args.coord_workers) if args.coord_workers else pre["coord_workers"]
+    opts["coord_config"] = args.coord_config or pre["coord_config"]
+    opts["coord_sweep"] = ints(args.coord_sweep) if args.coord_sweep else pre["coord_sweep"]
+    opts["coord_shards"] = args.coord_shards
+    opts["coord_shared_buffers"] = args.coord_shared_buffers
     settings = dict(pre["pg_settings"])
     settings.update(dict(kv.split("=", 1) for kv in args.pg_setting))
     opts["pg_settings"] = settings
@@ -179,6 +195,8 @@ def main(argv=None):
             (srv.info["server_version"], srv.info["extension_version"], ", ".join(srv.info["access_methods"])))
         for ds in sets:
             run_dataset(srv, ds, args, opts, records, run_id, jsonl)
+    if sets and opts["coordinator"] != "off":
+        run_coordinator(build_dir, sets[0], args, opts, records, run_id, jsonl)
     meta["finished_utc"] = machine.now()
     meta["wall_seconds"] = time.time() - t_start
     meta["loadavg_end"] = machine.loadavg()
@@ -198,6 +216,46 @@ def main(argv=None):
     return 1 if any(r["status"] == "error" for r in records) else 0
 
 
+def run_coordinator(build_dir, ds, args, opts, records, run_id, jsonl):
+    """Measure the first dataset through jade-coordinator over each cluster size (after the single server stopped)."""
+    common = {"run_id": run_id, "preset": args.preset, "dataset": ds.name, "dataset_params": ds.params,
+              "dataset_description": ds.description, "n": ds.n, "dim": ds.dim, "n_queries": len(ds.queries),
+              "metric": ds.metric, "kind": "coordinator"}
+
+    def emit(rec):
+        rec.update(common)
+        records.append(rec)
+        with open(jsonl, "a") as f:
+            f.write(json.dumps(rec, sort_keys=True) + "\n")
+
+    why = cluster.BenchCluster.available(build_dir)
+    if why:
+        log("skipped coordinator benchmarks: %s" % why)
+        emit({"config": "coordinator", "status": "skipped", "reason": why})
+        if opts["coordinator"] == "on":
+            raise SystemExit("--coordinator on: %s" % why)
+        return
+    gt = groundtruth.ground_truth(ds, ds.metric, 100, args.gt_cache or None, log)
+    per_shard = max(1, ds.n // opts["coord_shards"])
+    cfg = cfgmod.build_configs([opts["coord_config"]], per_shard, ds.dim, dict(opts, nprobe_sweep=opts["coord_sweep"],
+                                                                             ef_sweep=opts["coord_sweep"], extra=[]))[0]
+    settings = dict(opts["pg_settings"], shared_buffers=opts["coord_shared_buffers"])
+    for workers in opts["coord_workers"]:
+        log("coordinator with %d worker(s), %d shards, %s (sized per shard: %d rows)" %
+            (workers, opts["coord_shards"], cfg.name, per_shard))
+        cl = cluster.BenchCluster(build_dir, workers, settings, log)
+        try:
+            with cl:
+                run = coordinator.CoordinatorRun(cl, ds, gt, opts, log, opts["coord_shards"])
+                for rec in run.run(cfg):
+                    emit(rec)
+        except Exception as e:  # noqa: BLE001 - reported in the record; the run goes on
+            msg = " ".join(str(e).split())
+            log("ERROR through the coordinator (%d workers): %s\n%s" % (workers, msg, cl.log_tail()))
+            emit({"config": "coord-%dw-%s" % (workers, cfg.name), "workers": workers, "status": "error",
+                  "reason": msg[:2000]})
+
+
 def run_dataset(srv, ds, args, opts, records, run_id, jsonl):
     """Load one dataset, run every configuration on it, append the records (also to the JSONL file)."""
     log("dataset %s: %s" % (ds.name, ds.description))
@@ -205,7 +263,7 @@ def run_dataset(srv, ds, args, opts, records, run_id, jsonl):
     run = runner.DatasetRun(srv, ds, gt, opts, log)
     common = {"run_id": run_id, "preset": args.preset, "dataset": ds.name, "dataset_params": ds.params,
               "dataset_description": ds.description, "n": ds.n, "dim": ds.dim, "n_queries": len(ds.queries),
-              "metric": ds.metric}
+              "metric": ds.metric, "kind": "single"}
     try:
         run.load_table()
         available = srv.access_methods()

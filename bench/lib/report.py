@@ -28,7 +28,7 @@ def config_rows(records, dataset):
     """One row per configuration: build, size, insert rate, or the skip/error reason."""
     seen, rows = set(), []
     for r in records:
-        if r.get("dataset") != dataset or r["config"] in seen:
+        if r.get("dataset") != dataset or r["config"] in seen or r.get("kind") == "coordinator":
             continue
         seen.add(r["config"])
         if r["status"] != "ok":
@@ -51,7 +51,7 @@ def sweep_rows(records, dataset):
     """One row per configuration x setting: recall, single-client QPS and latency, multi-client QPS, memory."""
     rows = []
     for r in records:
-        if r.get("dataset") != dataset or r["status"] != "ok":
+        if r.get("dataset") != dataset or r["status"] != "ok" or r.get("kind") == "coordinator":
             continue
         s, m, mem = r["single"], r.get("multi"), r.get("memory") or {}
         after = mem.get("after") or {}
@@ -64,6 +64,42 @@ def sweep_rows(records, dataset):
     clients = next((r["multi"]["clients"] for r in records if r.get("dataset") == dataset and r.get("multi")), None)
     return ["config", "setting", "recall@10", "recall@100", "QPS 1 client", "p50 ms", "p95 ms", "p99 ms",
             "QPS %s clients" % (clients or "N"), "backend private MB", "private growth MB", "shared buffers touched MB"], rows
+
+
+def coordinator_cluster_rows(records):
+    """One row per cluster size: COPY rate, index build, point-query overhead; or the skip/error reason."""
+    rows, seen = [], set()
+    for r in records:
+        if r.get("kind") != "coordinator" or r["config"] in seen:
+            continue
+        seen.add(r["config"])
+        if r["status"] != "ok":
+            rows.append([r.get("workers", "-"), r["config"], r["status"] + ": " + r.get("reason", ""), "", "", "", "",
+                         ""])
+            continue
+        p = r["point"]
+        rows.append([r["workers"], r["config"], "%.0f" % r["copy"]["vectors_per_s"], "%.2f" % r["build"]["seconds"],
+                     "%.3f" % p["coordinator_p50_ms"], "%.3f" % p["direct_p50_ms"], "%.3f" % p["added_p50_ms"],
+                     "%.3f / %.3f" % (p["coordinator_p95_ms"], p["direct_p95_ms"])])
+    return ["workers", "config", "COPY vec/s via coordinator", "CREATE INDEX s", "point p50 ms via coordinator",
+            "point p50 ms direct", "added p50 ms", "point p95 ms coord / direct"], rows
+
+
+def coordinator_sweep_rows(records):
+    """One row per cluster size x setting: recall, QPS, latency, cross-shard p95 vs the slowest shard."""
+    rows = []
+    for r in records:
+        if r.get("kind") != "coordinator" or r["status"] != "ok":
+            continue
+        s, m, x = r["single"], r.get("multi"), r["cross_shard"]
+        rows.append([r["workers"], _setting(r), "%.4f" % r["recall10"], "%.4f" % r["recall100"], "%.1f" % s["qps"],
+                     "%.2f" % s["p50_ms"], "%.2f" % s["p95_ms"], "%.2f" % s["p99_ms"], "%.1f" % m["qps"] if m else "-",
+                     "%.2f" % x["coordinator_p95_ms"], "%.2f" % x["slowest_shard_p95_ms"], "%.2f" % x["ratio_p95"]])
+    clients = next((r["multi"]["clients"] for r in records if r.get("kind") == "coordinator" and r.get("multi")),
+                   None)
+    return ["workers", "setting", "recall@10", "recall@100", "QPS 1 client", "p50 ms", "p95 ms", "p99 ms",
+            "QPS %s clients" % (clients or "N"), "top-10 p95 ms (coordinator)", "slowest shard p95 ms",
+            "ratio"], rows
 
 
 def text_table(header, rows):
@@ -84,12 +120,17 @@ def markdown_table(header, rows):
 
 
 def print_summary(records, datasets):
-    """Print the configuration and sweep tables of every dataset."""
+    """Print the configuration and sweep tables of every dataset, then the coordinator's."""
     for name in datasets:
         print("\n== %s" % name)
         print(text_table(*config_rows(records, name)))
         print()
         print(text_table(*sweep_rows(records, name)))
+    if any(r.get("kind") == "coordinator" for r in records):
+        print("\n== through jade-coordinator")
+        print(text_table(*coordinator_cluster_rows(records)))
+        print()
+        print(text_table(*coordinator_sweep_rows(records)))
 
 
 # -- docs/benchmarks.md ----------------------------------------------------------------------
@@ -144,6 +185,21 @@ def markdown_section(meta, records, datasets, plots):
                       "returns at most `hnsw.ef_search` rows unless `hnsw.iterative_scan` is on, as pgvector does."]
         if plots.get(name):
             lines += ["", "![recall vs QPS, %s](%s)" % (name, plots[name])]
+    coord = [r for r in records if r.get("kind") == "coordinator"]
+    if coord:
+        first = coord[0]
+        lines += ["", "### Through jade-coordinator (%s)" % first["dataset"], "",
+                  "A local cluster started by the benchmark (workers: the same PostgreSQL build, `shared_buffers` "
+                  "%s each; coordinator `jade-coordinator` on 127.0.0.1), the table hash-distributed on `id` into %s "
+                  "shards, loaded with text COPY through the coordinator, the index created through the coordinator "
+                  "(IVF lists sized for one shard's rows). Point query: `SELECT id, embedding FROM t WHERE id = $1` "
+                  "(btree on id) through the coordinator vs the same statement sent directly to the worker's shard "
+                  "table, %s keys, interleaved. Cross-shard top-10: the coordinator's p95 vs the p95 over queries of "
+                  "the slowest shard's own LIMIT 10 query (each shard queried directly, one at a time)." %
+                  (o.get("coord_shared_buffers", "?"), first.get("shard_count", o.get("coord_shards", "?")),
+                   (first.get("point") or {}).get("queries", "?")), "",
+                  markdown_table(*coordinator_cluster_rows(records)), "",
+                  markdown_table(*coordinator_sweep_rows(records))]
     for extra in meta.get("extra_sections", []):
         lines += ["", extra]
     return "\n".join(lines)

@@ -23,7 +23,8 @@ def test_run_bench_small_end_to_end(tmp_path):
     cmd = ["/usr/bin/python3", os.path.join(REPO, "bench", "run_bench.py"), "--build-dir", BUILD,
            "--dataset", "clustered", "--n", "2000", "--dim", "16", "--queries", "30",
            "--configs", "noindex,faiss-flat", "--repeats", "1", "--clients", "2", "--mc-duration", "0.3",
-           "--mc-rounds", "1", "--insert-rows", "200", "--results-dir", str(tmp_path / "results"),
+           "--mc-rounds", "1", "--insert-rows", "200", "--coordinator", "off",
+           "--results-dir", str(tmp_path / "results"),
            "--gt-cache", str(tmp_path / "gt"), "--doc", str(tmp_path / "bench.md"),
            "--img-dir", str(tmp_path / "img")]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=110)
