@@ -84,14 +84,15 @@ int64_t CalibrateNprobe(const IvfCodec& codec, const float* x, int64_t n, double
 }
 
 int CalibrateEfSearch(HnswGraph& graph, const float* x, const int64_t* labels, int64_t n, double target, int k) {
-    // Doubling ef until the measured recall@k reaches the target.
+    // Grows ef until the measured recall@k reaches the target.
     CheckArgs(target, k);
     int dim = graph.spec().dim;
     if (n <= k) return k;
     Sample s = ExactSample(graph.spec().metric, dim, x, n, k);
     std::vector<float> dis(k + 1);
     std::vector<int64_t> got(k + 1);
-    for (int ef = k;; ef = std::min(ef * 2, kCalibrationMaxEf)) {
+    // Steps of x1.5: a doubling ladder can overshoot the needed breadth (and latency) by 2x.
+    for (int ef = k;; ef = std::min(ef + std::max(1, ef / 2), kCalibrationMaxEf)) {
         int64_t hits = 0, total = 0;
         for (size_t i = 0; i < s.query_rows.size(); i++) {
             // k+1 results: the query row itself is in the graph and may come first.

@@ -27,7 +27,7 @@ inline constexpr int kCalibrationMaxEf = 1024;
 // k nearest neighbours of sample queries drawn from x[n * dim] (raw vectors). 1 when n <= k.
 int64_t CalibrateNprobe(const IvfCodec& codec, const float* x, int64_t n, double target, int k = 10);
 
-// Returns the smallest ef_search from a doubling ladder (k .. kCalibrationMaxEf) whose recall@k
+// Returns the smallest ef_search from a x1.5 ladder (k, 1.5k, ... kCalibrationMaxEf) whose recall@k
 // reaches `target` for sample queries drawn from x[n * dim] (raw vectors whose labels are
 // labels[n], as given to the graph); kCalibrationMaxEf when none does.
 int CalibrateEfSearch(HnswGraph& graph, const float* x, const int64_t* labels, int64_t n, double target, int k = 10);

@@ -271,6 +271,20 @@ TEST_CASE("ivf: damaged or foreign bytes are rejected with XX002", "[faiss][ivf]
     b = good;
     b.push_back(0);  // trailing byte
     expect_corrupt(b);
+    // A valid envelope around a FAISS payload FAISS cannot read (its fourcc altered): FAISS's
+    // own exception must come back as XX002.
+    b = good;
+    size_t payload = 4 * 6 + codec->spec().canonical.size() + 8;
+    REQUIRE(std::string(reinterpret_cast<const char*>(b.data()) + payload, 2) == "Iw");
+    b[payload] = 'X';
+    try {
+        IvfCodec::Deserialize(b.data(), b.size());
+        FAIL("unreadable FAISS payload accepted");
+    } catch (const jade::JadeError& e) {
+        CHECK(std::string(e.sqlstate()) == "XX002");
+        CHECK_THAT(std::string(e.what()), Catch::Contains("FAISS cannot read it"));
+        CHECK_THAT(std::string(e.what()), !Catch::Contains(".cpp:"));
+    }
     b = good;
     b[b.size() - 40] ^= 0x5A;  // inside the FAISS payload: must not crash, may still parse
     try {
