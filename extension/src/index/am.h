@@ -76,9 +76,6 @@ int EffectiveEf(const JadeMetaPageData* meta);
 // normalizes into dst. Returns false when the vector cannot be indexed (zero vector + cosine).
 bool PrepareVector(Relation index, uint32 metric, uint32 dims, Datum value, float* dst);
 
-// Converts an engine distance (squared L2 / inner product) into the ORDER BY operator's value.
-double EngineToOperatorDistance(uint32 metric, float engine_distance);
-
 // Computes the operator's exact distance between a query (prepared) and a raw stored vector.
 double ExactDistance(uint32 metric, const float* query, const float* x, uint32 dims);
 

@@ -36,7 +36,7 @@ int64_t EngineMinTrainingRows(const FactoryInfo* info);
 // ---- IVF codec (coarse quantizer + list codec) ----
 struct EngineIvf;
 
-// Trains a codec on n vectors (already normalized for cosine) with `threads` OpenMP threads.
+// Trains a codec on n vectors with `threads` OpenMP threads (the engine normalizes for cosine).
 EngineIvf* EngineIvfTrain(const char* factory, uint32_t dims, uint32_t metric, const float* x, int64_t n,
                           int threads);
 
@@ -65,7 +65,8 @@ struct EngineIvfScanner;
 EngineIvfScanner* EngineIvfScannerBegin(EngineIvf* ivf, const float* q);
 void EngineIvfScannerSetList(EngineIvfScanner* sc, int64_t list_no, float coarse_dis);
 
-// Scores n codes: out[i] is the engine distance (squared L2, or inner product for IP/cosine).
+// Scores n codes: out[i] is the order distance (the SQL operator's value; approximate for
+// lossy codes), smaller is closer for every metric.
 void EngineIvfScannerScore(EngineIvfScanner* sc, size_t n, const uint8_t* codes, float* out);
 void EngineIvfScannerFree(EngineIvfScanner* sc) noexcept;
 void EngineIvfFree(EngineIvf* ivf) noexcept;
@@ -83,7 +84,7 @@ void EngineHnswSerialize(EngineHnsw* h, const char** data, size_t* len);
 EngineHnsw* EngineHnswLoad(const char* data, size_t len, uint32_t dims, uint32_t metric);
 size_t EngineHnswMemoryBytes(const EngineHnsw* h);
 
-// Searches k nearest graph ids with breadth ef: D[k] engine distances, I[k] ids (-1 = none).
+// Searches k nearest graph ids with breadth ef: D[k] order distances, I[k] ids (-1 = none).
 void EngineHnswSearch(EngineHnsw* h, const float* q, int64_t k, int ef, float* D, int64_t* I);
 void EngineHnswFree(EngineHnsw* h) noexcept;
 

@@ -349,7 +349,7 @@ static void ScanIvfList(IndexScanDesc scan, ScanOpaque* so, uint32 list_no, floa
             }
         }
         for (uint32 i = 0; i < n; i++) {
-            double d = EngineToOperatorDistance(m.metric, dis[i]);
+            double d = dis[i];
             if (m.lossy)
                 Push(so, &so->pending, &so->npending, &so->pending_cap, d, ids[i]);
             else
@@ -445,7 +445,7 @@ static bool RefillHnsw(IndexScanDesc scan, ScanOpaque* so) {
         if (m.lossy) {
             if (!HeapDistance(scan, so, tid, &d)) continue;
         } else {
-            d = EngineToOperatorDistance(m.metric, D[i]);
+            d = D[i];
         }
         Push(so, &so->out, &so->nout, &so->out_cap, d, tid);
     }

@@ -31,22 +31,6 @@ bool PrepareVector(Relation index, uint32 metric, uint32 dims, Datum value, floa
     return true;
 }
 
-double EngineToOperatorDistance(uint32 metric, float engine_distance) {
-    switch (metric) {
-        case kMetricL2:
-            return std::sqrt(static_cast<double>(Max(engine_distance, 0.0f)));
-        case kMetricIp:
-            return -static_cast<double>(engine_distance);
-        case kMetricCosine: {
-            double d = 1.0 - static_cast<double>(engine_distance);
-            return d < 0.0 ? 0.0 : (d > 2.0 ? 2.0 : d);
-        }
-        case kMetricL1:
-            return static_cast<double>(engine_distance);
-    }
-    return static_cast<double>(engine_distance);
-}
-
 double ExactDistance(uint32 metric, const float* query, const float* x, uint32 dims) {
     switch (metric) {
         case kMetricL2:
