@@ -161,7 +161,35 @@ void ClientSession::Shutdown() {
 // ...) become session settings, replayed on worker connections like SET. Names and values are
 // quoted as SQL string literals for set_config(), so no client text is ever SQL syntax.
 void ClientSession::AdoptStartupSettings() {
-    for (const auto& [name, value] : session_.startup().params) {
+    std::vector<std::pair<std::string, std::string>> params = session_.startup().params;
+    // "options" carries command-line switches; "-c name=value" / "--name=value" are settings
+    // (backslash escapes a space, as in PostgreSQL's pg_split_opts).
+    std::vector<std::string> words(1);
+    std::string opts = session_.startup().Param("options");
+    for (size_t i = 0; i < opts.size(); ++i) {
+        if (opts[i] == '\\' && i + 1 < opts.size()) {
+            words.back().push_back(opts[++i]);
+        } else if (opts[i] == ' ' || opts[i] == '\t') {
+            if (!words.back().empty()) words.emplace_back();
+        } else {
+            words.back().push_back(opts[i]);
+        }
+    }
+    for (size_t i = 0; i < words.size(); ++i) {
+        std::string kv;
+        if (words[i] == "-c" && i + 1 < words.size()) {
+            kv = words[++i];
+        } else if (words[i].rfind("--", 0) == 0) {
+            kv = words[i].substr(2);
+        }
+        size_t eq = kv.find('=');
+        if (eq != std::string::npos && eq > 0) {
+            std::string name = kv.substr(0, eq);
+            for (auto& ch : name) ch = ch == '-' ? '_' : ch;
+            params.emplace_back(name, kv.substr(eq + 1));
+        }
+    }
+    for (const auto& [name, value] : params) {
         if (name == "user" || name == "database" || name == "options" || name == "replication" ||
             name == "application_name" || name == "client_encoding" || name == "fallback_application_name") {
             continue;
