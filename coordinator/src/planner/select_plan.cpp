@@ -364,6 +364,102 @@ Status CheckFanOutShape(const PgQuery__SelectStmt* sel, const std::vector<RelRef
   return {};
 }
 
+// Collects the RangeVars of the top-level FROM list (through JOINs, not into subqueries).
+void TopLevelRelations(const PgQuery__Node* n, std::vector<const PgQuery__RangeVar*>* out, bool* other) {
+  if (!n) return;
+  if (n->node_case == PG_QUERY__NODE__NODE_RANGE_VAR) {
+    out->push_back(n->range_var);
+  } else if (n->node_case == PG_QUERY__NODE__NODE_JOIN_EXPR) {
+    TopLevelRelations(n->join_expr->larg, out, other);
+    TopLevelRelations(n->join_expr->rarg, out, other);
+  } else {
+    *other = true;  // subquery, function, VALUES ...
+  }
+}
+
+// Adds `a.key = b.key` equalities of an AND-conjunction to `pairs` (indexes into rels).
+void KeyEqualities(const PgQuery__Node* n, const std::vector<RelRef>& rels, std::vector<std::pair<size_t, size_t>>* pairs) {
+  if (!n) return;
+  if (n->node_case == PG_QUERY__NODE__NODE_BOOL_EXPR && n->bool_expr->boolop == PG_QUERY__BOOL_EXPR_TYPE__AND_EXPR) {
+    for (size_t i = 0; i < n->bool_expr->n_args; i++) KeyEqualities(n->bool_expr->args[i], rels, pairs);
+    return;
+  }
+  if (n->node_case != PG_QUERY__NODE__NODE_A_EXPR || n->a_expr->kind != PG_QUERY__A__EXPR__KIND__AEXPR_OP ||
+      tree::JoinNames(n->a_expr->name, n->a_expr->n_name) != "=") {
+    return;
+  }
+  auto which = [&](const PgQuery__Node* side) -> int {
+    if (!side || side->node_case != PG_QUERY__NODE__NODE_COLUMN_REF || side->column_ref->n_fields != 2) return -1;
+    std::string q = tree::ColumnQualifier(side->column_ref);
+    std::string col = tree::ColumnName(side->column_ref);
+    int found = -1;
+    for (size_t i = 0; i < rels.size(); i++) {
+      const RelRef& r = rels[i];
+      if ((r.alias.empty() ? r.name : r.alias) == q && r.table && r.table->shard_key == col) {
+        if (found >= 0) return -1;  // ambiguous qualifier
+        found = static_cast<int>(i);
+      }
+    }
+    return found;
+  };
+  int a = which(n->a_expr->lexpr), b = which(n->a_expr->rexpr);
+  if (a >= 0 && b >= 0 && a != b) pairs->push_back({static_cast<size_t>(a), static_cast<size_t>(b)});
+}
+
+void JoinQuals(const PgQuery__Node* n, std::vector<const PgQuery__Node*>* quals) {
+  if (!n || n->node_case != PG_QUERY__NODE__NODE_JOIN_EXPR) return;
+  if (n->join_expr->quals) quals->push_back(n->join_expr->quals);
+  JoinQuals(n->join_expr->larg, quals);
+  JoinQuals(n->join_expr->rarg, quals);
+}
+
+/**
+ * The one shard index every distributed table of the statement is pinned to, if any. Pins come
+ * from shard-key filters in the top-level WHERE and spread along `a.key = b.key` equalities
+ * (WHERE or JOIN ... ON) between co-located tables. Tables inside subqueries are never pinned by
+ * the outer WHERE, so any statement with a distributed table outside the top-level FROM falls
+ * through to the fan-out checks.
+ */
+std::optional<uint32_t> RouteToOneShard(const Ctx& ctx, const PgQuery__SelectStmt* sel, const std::vector<RelRef>& rels) {
+  if (sel->op != PG_QUERY__SET_OPERATION__SETOP_NONE || sel->with_clause) return std::nullopt;
+  std::vector<const PgQuery__RangeVar*> top;
+  bool other = false;
+  for (size_t i = 0; i < sel->n_from_clause; i++) TopLevelRelations(sel->from_clause[i], &top, &other);
+  if (other || top.size() != rels.size()) return std::nullopt;
+  for (const auto& r : rels) {
+    if (!r.table) return std::nullopt;
+  }
+  std::vector<std::optional<uint32_t>> pin(rels.size());
+  for (size_t i = 0; i < rels.size(); i++) {
+    auto set = PruneShards(rels[i], sel->where_clause, ctx.params);
+    if (set && set->size() > 1) return std::nullopt;
+    if (set) pin[i] = set->empty() ? 0 : *set->begin();
+  }
+  std::vector<std::pair<size_t, size_t>> pairs;
+  KeyEqualities(sel->where_clause, rels, &pairs);
+  std::vector<const PgQuery__Node*> quals;
+  for (size_t i = 0; i < sel->n_from_clause; i++) JoinQuals(sel->from_clause[i], &quals);
+  for (const auto* q : quals) KeyEqualities(q, rels, &pairs);
+  auto colocated = [&](const DistributedTable* a, const DistributedTable* b) {
+    return a->shard_count == b->shard_count && a->key_type == b->key_type;
+  };
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (const auto& [a, b] : pairs) {
+      if (!colocated(rels[a].table, rels[b].table)) continue;
+      if (pin[a] && !pin[b]) { pin[b] = pin[a]; changed = true; }
+      if (pin[b] && !pin[a]) { pin[a] = pin[b]; changed = true; }
+    }
+  }
+  for (size_t i = 0; i < rels.size(); i++) {
+    if (!pin[i] || *pin[i] != *pin[0] || !colocated(rels[0].table, rels[i].table)) return std::nullopt;
+    if (ShardFor(ctx.catalog, *rels[0].table, *pin[0]).node_id != ShardFor(ctx.catalog, *rels[i].table, *pin[i]).node_id) {
+      return std::nullopt;
+    }
+  }
+  return pin[0];
+}
+
 }  // namespace
 
 Expected<Plan> PlanSelect(const Ctx& ctx) {
@@ -373,33 +469,9 @@ Expected<Plan> PlanSelect(const Ctx& ctx) {
   if (sel->into_clause) return Unsupported("SELECT INTO from a distributed table");
 
   // Router: every distributed table pinned to the same shard index on one node, nothing else.
-  if (sel->op == PG_QUERY__SET_OPERATION__SETOP_NONE) {
-    std::optional<uint32_t> index;
-    bool pinned = true;
-    const DistributedTable* anchor = nullptr;
-    for (const auto& r : rels) {
-      if (!r.table) {
-        pinned = false;
-        break;
-      }
-      auto set = PruneShards(r, sel->where_clause, ctx.params);
-      if (!set || set->size() > 1) {
-        pinned = false;
-        break;
-      }
-      uint32_t i = set->empty() ? 0 : *set->begin();
-      if (anchor) {
-        bool colocated = anchor->shard_count == r.table->shard_count && anchor->key_type == r.table->key_type &&
-                         ShardFor(ctx.catalog, *anchor, i).node_id == ShardFor(ctx.catalog, *r.table, i).node_id;
-        if (!colocated || *index != i) {
-          pinned = false;
-          break;
-        }
-      }
-      anchor = r.table;
-      index = i;
-    }
-    if (pinned && anchor) return SingleShardPlan(ctx, *index, *anchor, true);
+  if (auto index = RouteToOneShard(ctx, sel, rels)) {
+    const DistributedTable* anchor = rels[0].table;
+    return SingleShardPlan(ctx, *index, *anchor, true);
   }
 
   JADE_TRY_STATUS(CheckFanOutShape(sel, rels));

@@ -461,3 +461,33 @@ TEST_CASE("merged output columns are named as PostgreSQL names them", "[planner]
   CHECK(a->merge.outputs[2].name == "top");
   CHECK(OutputTypes(a->merge, {20, 20, 23, 20}) == std::vector<uint32_t>{20, 1700, 23});  // 4th: hidden count
 }
+
+TEST_CASE("join pins spread along shard-key equalities; subqueries are never pinned by the outer WHERE",
+          "[planner]") {
+  Catalog c = TestCatalog();
+  REQUIRE(ApplyCommand(c, MakeCreateDistributedTable(c, "public", "orders", "item_id", KeyType::kInt8, 4,
+                                                     {"item_id", "qty"})
+                              .value())
+              .ok());
+  auto on = PlanSql(c, "SELECT * FROM items i JOIN orders o ON o.item_id = i.id WHERE i.id = 3");
+  REQUIRE(on.ok());
+  CHECK(on->kind == PlanKind::kSingleShard);
+  CHECK(on->tasks[0].shard_id == ItemsShard(3));
+  auto left = PlanSql(c, "SELECT * FROM orders o LEFT JOIN items i ON i.id = o.item_id WHERE o.item_id = $1",
+                      {{std::string("9"), 0, false}});
+  REQUIRE(left.ok());
+  CHECK(left->kind == PlanKind::kSingleShard);
+  // Joined on a non-key column: the other side needs every shard.
+  auto nonkey = PlanSql(c, "SELECT * FROM items a JOIN items b ON a.category = b.category WHERE a.id = 5");
+  REQUIRE_FALSE(nonkey.ok());
+  CHECK(nonkey.error().sqlstate == "0A000");
+  // The subquery's `items` must not be pinned by the outer `id = 5`.
+  auto sub = PlanSql(c, "SELECT * FROM items WHERE id = 5 AND price IN (SELECT price FROM items)");
+  REQUIRE_FALSE(sub.ok());
+  CHECK(sub.error().sqlstate == "0A000");
+  auto from_sub = PlanSql(c, "SELECT count(*) FROM (SELECT * FROM items WHERE id = 5) s");
+  REQUIRE_FALSE(from_sub.ok());
+  // users has a different shard count: not co-located, never joined on one shard.
+  auto other = PlanSql(c, "SELECT * FROM items i JOIN users u ON u.name = i.category WHERE i.id = 1 AND u.name = 'x'");
+  REQUIRE_FALSE(other.ok());
+}
