@@ -135,6 +135,8 @@ def recall(found, truth):
 
 # -- queries -------------------------------------------------------------------------------------
 def knn_sql(table, metric, k, where=""):
+    """The kNN query with two %s placeholders for the query vector (a '%' in where is escaped)."""
+    where = where.replace("%", "%%")
     return "SELECT id, embedding %s %%s::vector AS d FROM %s %s ORDER BY embedding %s %%s::vector LIMIT %d" % (
         OPERATORS[metric], table, ("WHERE " + where) if where else "", OPERATORS[metric], k)
 
