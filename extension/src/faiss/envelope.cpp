@@ -12,10 +12,13 @@ namespace {
 constexpr uint32_t kMaxCanonicalLen = 256;
 }  // namespace
 
-void ByteWriter::Raw(const void* p, size_t n) {
-    // Appends n bytes.
-    const auto* b = static_cast<const uint8_t*>(p);
-    out_.insert(out_.end(), b, b + n);
+size_t SpanSource::Read(void* dst, size_t n) {
+    // Copies what is left, up to n.
+    size_t m = n < left_ ? n : left_;
+    std::memcpy(dst, p_, m);
+    p_ += m;
+    left_ -= m;
+    return m;
 }
 
 uint32_t ByteReader::U32() {
@@ -33,16 +36,8 @@ uint64_t ByteReader::U64() {
 }
 
 void ByteReader::Raw(void* dst, size_t n) {
-    // Copies the next n bytes out.
-    std::memcpy(dst, Take(n), n);
-}
-
-const uint8_t* ByteReader::Take(size_t n) {
-    // Bounds-checked advance.
-    if (n > remaining()) Corrupt("it is truncated");
-    const uint8_t* p = p_;
-    p_ += n;
-    return p;
+    // Exactly n bytes or a damage report.
+    if (n > remaining() || source_->Read(dst, n) != n) Corrupt("it is truncated");
 }
 
 void ByteReader::Corrupt(const std::string& why) const {

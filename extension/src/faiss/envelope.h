@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "faiss/byte_stream.h"
 #include "faiss/factory.h"
 
 namespace jade::ext::engine {
@@ -24,32 +25,34 @@ inline constexpr uint32_t kIvfCodecMagic = 0x4A495643;  // "JIVC"
 inline constexpr uint32_t kHnswGraphMagic = 0x4A484E57;  // "JHNW"
 inline constexpr uint32_t kEnvelopeVersion = 1;
 
-// Appends fixed-size values and byte runs to a growing buffer.
+// Writes fixed-size values and byte runs to a sink.
 class ByteWriter {
 public:
+    explicit ByteWriter(ByteSink* sink) : sink_(sink) {}
     void U32(uint32_t v) { Raw(&v, sizeof(v)); }
     void U64(uint64_t v) { Raw(&v, sizeof(v)); }
-    void Raw(const void* p, size_t n);
-    std::vector<uint8_t>& bytes() { return out_; }
+    void Raw(const void* p, size_t n) {
+        if (n > 0) sink_->Write(p, n);
+    }
+    ByteSink* sink() { return sink_; }
 
 private:
-    std::vector<uint8_t> out_;
+    ByteSink* sink_;
 };
 
-// Reads what ByteWriter wrote; any read past the end throws JadeError XX002.
+// Reads what ByteWriter wrote; a read past the end throws JadeError XX002.
 class ByteReader {
 public:
-    ByteReader(const uint8_t* data, size_t len, const char* what) : p_(data), end_(data + len), what_(what) {}
+    ByteReader(ByteSource* source, const char* what) : source_(source), what_(what) {}
     uint32_t U32();
     uint64_t U64();
     void Raw(void* dst, size_t n);
-    const uint8_t* Take(size_t n);  // returns a pointer to the next n bytes and skips them
-    size_t remaining() const { return static_cast<size_t>(end_ - p_); }
+    uint64_t remaining() const { return source_->Remaining(); }
+    ByteSource* source() { return source_; }
     [[noreturn]] void Corrupt(const std::string& why) const;
 
 private:
-    const uint8_t* p_;
-    const uint8_t* end_;
+    ByteSource* source_;
     const char* what_;
 };
 

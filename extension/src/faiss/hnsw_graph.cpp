@@ -291,20 +291,34 @@ std::unique_ptr<HnswGraph> HnswGraph::RebuildLive(int threads) const {
 }
 
 std::vector<uint8_t> HnswGraph::Serialize() const {
+    // Collects the streamed form.
+    VectorSink sink;
+    Serialize(&sink);
+    return std::move(sink.bytes);
+}
+
+void HnswGraph::Serialize(ByteSink* sink) const {
     // Envelope, n, labels, tombstones, FAISS payload.
     Require(!impl_->broken, "graph is unusable after a failed add");
-    ByteWriter w;
+    ByteWriter w(sink);
     WriteEnvelopeHeader(&w, kHnswGraphMagic, spec_, ef_construction());
     w.U64(static_cast<uint64_t>(labels_.size()));
     w.Raw(labels_.data(), labels_.size() * sizeof(int64_t));
     w.Raw(deleted_.data(), deleted_.size());
     AppendFaissIndex(&w, impl_->index.get());
-    return std::move(w.bytes());
 }
 
 std::unique_ptr<HnswGraph> HnswGraph::Deserialize(const uint8_t* data, size_t len) {
+    // A span must hold exactly one graph.
+    SpanSource source(data, len);
+    std::unique_ptr<HnswGraph> graph = Deserialize(&source);
+    if (source.Remaining() != 0) ByteReader(&source, "HNSW graph").Corrupt("trailing bytes");
+    return graph;
+}
+
+std::unique_ptr<HnswGraph> HnswGraph::Deserialize(ByteSource* source) {
     // Every length is bounds-checked; the FAISS graph is checked for structural consistency.
-    ByteReader r(data, len, "HNSW graph");
+    ByteReader r(source, "HNSW graph");
     int ef_construction = 0;
     FactorySpec spec = ReadEnvelopeHeader(&r, kHnswGraphMagic, &ef_construction);
     if (!spec.IsHnsw()) r.Corrupt("factory \"" + spec.canonical + "\" is not an HNSW family");
@@ -321,7 +335,6 @@ std::unique_ptr<HnswGraph> HnswGraph::Deserialize(const uint8_t* data, size_t le
         ndeleted += deleted[i];
     }
     std::unique_ptr<faiss::Index> idx = ReadFaissIndex(&r);
-    if (r.remaining() != 0) r.Corrupt("trailing bytes");
     auto* h = dynamic_cast<faiss::IndexHNSW*>(idx.get());
     if (h == nullptr || !GraphIsConsistent(*h, spec, static_cast<int64_t>(n)))
         r.Corrupt("the FAISS graph does not match \"" + spec.canonical + "\"");

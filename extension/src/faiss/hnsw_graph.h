@@ -28,6 +28,7 @@
 #include <memory>
 #include <vector>
 
+#include "faiss/byte_stream.h"
 #include "faiss/factory.h"
 
 namespace jade::ext::engine {
@@ -48,6 +49,9 @@ public:
     // Restores a graph from Serialize() bytes; checks the envelope and the graph's internal
     // consistency (neighbor ids in range), so damaged bytes give JadeError XX002, not a crash.
     static std::unique_ptr<HnswGraph> Deserialize(const uint8_t* data, size_t len);
+    // The same, streaming from a source (e.g. the AM's chain of blob pages) so a backend never
+    // holds the serialized bytes and the graph at once; reads exactly the serialized bytes.
+    static std::unique_ptr<HnswGraph> Deserialize(ByteSource* source);
 
     ~HnswGraph();
     HnswGraph(const HnswGraph&) = delete;
@@ -55,6 +59,8 @@ public:
 
     // Writes envelope + labels + tombstones + FAISS write_index payload.
     std::vector<uint8_t> Serialize() const;
+    // The same, streamed to a sink (e.g. straight into blob pages at build time).
+    void Serialize(ByteSink* sink) const;
 
     // Appends n raw vectors with labels (chunked, interruptible).
     void Add(const float* x, const int64_t* labels, int64_t n, int threads = 1);

@@ -159,21 +159,34 @@ std::unique_ptr<IvfCodec> IvfCodec::Train(const FactorySpec& spec, const float* 
 }
 
 std::vector<uint8_t> IvfCodec::Serialize() const {
+    // Collects the streamed form.
+    VectorSink sink;
+    Serialize(&sink);
+    return std::move(sink.bytes);
+}
+
+void IvfCodec::Serialize(ByteSink* sink) const {
     // Envelope + FAISS payload (lists are empty, so this is centroids + codebooks).
-    ByteWriter w;
+    ByteWriter w(sink);
     WriteEnvelopeHeader(&w, kIvfCodecMagic, spec_, 0);
     AppendFaissIndex(&w, impl_->ivf.get());
-    return std::move(w.bytes());
 }
 
 std::unique_ptr<IvfCodec> IvfCodec::Deserialize(const uint8_t* data, size_t len) {
+    // A span must hold exactly one codec.
+    SpanSource source(data, len);
+    std::unique_ptr<IvfCodec> codec = Deserialize(&source);
+    if (source.Remaining() != 0) ByteReader(&source, "IVF codec").Corrupt("trailing bytes");
+    return codec;
+}
+
+std::unique_ptr<IvfCodec> IvfCodec::Deserialize(ByteSource* source) {
     // Trust nothing: the spec is re-parsed and the FAISS object must match it exactly.
-    ByteReader r(data, len, "IVF codec");
+    ByteReader r(source, "IVF codec");
     int ef_construction = 0;
     FactorySpec spec = ReadEnvelopeHeader(&r, kIvfCodecMagic, &ef_construction);
     if (!spec.IsIvf()) r.Corrupt("factory \"" + spec.canonical + "\" is not an IVF family");
     std::unique_ptr<faiss::Index> idx = ReadFaissIndex(&r);
-    if (r.remaining() != 0) r.Corrupt("trailing bytes");
     auto* ivf = dynamic_cast<faiss::IndexIVF*>(idx.get());
     if (ivf == nullptr || !MatchesSpec(ivf, spec)) r.Corrupt("the FAISS index does not match \"" + spec.canonical + "\"");
     idx.release();

@@ -30,6 +30,7 @@
 #include <memory>
 #include <vector>
 
+#include "faiss/byte_stream.h"
 #include "faiss/factory.h"
 
 namespace jade::ext::engine {
@@ -56,6 +57,9 @@ public:
     // family) and that the FAISS payload is the expected index type with empty lists.
     // Damaged or foreign bytes → JadeError XX002 (index_corrupted).
     static std::unique_ptr<IvfCodec> Deserialize(const uint8_t* data, size_t len);
+    // The same, streaming from a source (e.g. a chain of index pages); reads exactly the
+    // serialized bytes and leaves the rest of the source unread.
+    static std::unique_ptr<IvfCodec> Deserialize(ByteSource* source);
 
     ~IvfCodec();
     IvfCodec(const IvfCodec&) = delete;
@@ -63,6 +67,8 @@ public:
 
     // Writes the codec (envelope + FAISS write_index payload, lists empty) to bytes.
     std::vector<uint8_t> Serialize() const;
+    // The same, streamed to a sink.
+    void Serialize(ByteSink* sink) const;
 
     // Returns the bare FAISS write_index bytes of the trained IndexIVF (lists empty), readable by
     // faiss::read_index: for tests that compare with IndexIVF::search, and offline inspection.
