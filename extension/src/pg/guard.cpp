@@ -19,7 +19,11 @@ void CopyBounded(char* dst, size_t size, const char* src) {
     strlcpy(dst, src, size);
 }
 
-bool BackendInterruptPending() { return InterruptPending; }
+// Reports only interrupts that end the statement. InterruptPending alone is also set for
+// harmless events (sinval catch-up, ProcSignal barriers, notifies) that CHECK_FOR_INTERRUPTS
+// services and returns from; stopping a FAISS loop for those turned into a spurious
+// "canceling statement" error in long index builds on a busy server.
+bool BackendInterruptPending() { return InterruptPending && (QueryCancelPending || ProcDiePending); }
 
 }  // namespace
 
