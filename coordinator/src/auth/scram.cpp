@@ -104,7 +104,8 @@ std::optional<ScramSecret> ParseScramSecret(std::string_view text) {
     if (colon2 == std::string_view::npos) return std::nullopt;
     ScramSecret s;
     std::string iter(text.substr(0, colon1));
-    if (iter.empty() || iter.find_first_not_of("0123456789") != std::string::npos || iter.size() > 9) return std::nullopt;
+    if (iter.empty() || iter.find_first_not_of("0123456789") != std::string::npos || iter.size() > 9)
+        return std::nullopt;
     s.iterations = std::stoi(iter);
     auto salt = Base64Decode(text.substr(colon1 + 1, dollar - colon1 - 1));
     auto stored = Base64Decode(text.substr(dollar + 1, colon2 - dollar - 1));
@@ -173,7 +174,8 @@ Expected<std::string> ScramServer::HandleClientFirst(std::string_view msg) {
     if (msg.size() < 2 || msg[1] != ',') return Malformed("comma expected after channel-binding flag");
     size_t second = msg.find(',', 2);
     if (second == std::string_view::npos) return Malformed("missing authzid terminator");
-    if (second != 2) return MakeError(iostate::kFeatureNotSupported, "client uses authorization identity, but it is not supported");
+    if (second != 2)
+        return MakeError(iostate::kFeatureNotSupported, "client uses authorization identity, but it is not supported");
     client_first_bare_ = std::string(msg.substr(second + 1));
     auto parts = SplitCommas(client_first_bare_);
     std::string_view ignored, cnonce;
@@ -185,7 +187,8 @@ Expected<std::string> ScramServer::HandleClientFirst(std::string_view msg) {
     if (server_nonce_.empty()) server_nonce_ = RandomNonce();
     if (server_nonce_.empty()) return MakeError(sqlstate::kInternalError, "could not generate random nonce");
     nonce_ = std::string(cnonce) + server_nonce_;
-    server_first_ = "r=" + nonce_ + ",s=" + Base64Encode(effective_.salt) + ",i=" + std::to_string(effective_.iterations);
+    server_first_ =
+        "r=" + nonce_ + ",s=" + Base64Encode(effective_.salt) + ",i=" + std::to_string(effective_.iterations);
     return server_first_;
 }
 

@@ -20,7 +20,8 @@ void CancelAsync(uv_loop_t* loop, PGconn* conn) {
         [](uv_work_t* req) {
             auto* work = static_cast<Work*>(req->data);
             char err[256];
-            if (PQcancel(work->cancel, err, sizeof err) == 0) std::fprintf(stderr, "jade-coordinator: cancel failed: %s\n", err);
+            if (PQcancel(work->cancel, err, sizeof err) == 0)
+                std::fprintf(stderr, "jade-coordinator: cancel failed: %s\n", err);
         },
         [](uv_work_t* req, int /*status*/) {
             auto* work = static_cast<Work*>(req->data);

@@ -8,7 +8,9 @@
 
 namespace jade::coord::backend {
 
-WorkerPool::~WorkerPool() { Shutdown(); }
+WorkerPool::~WorkerPool() {
+    Shutdown();
+}
 
 std::string WorkerPool::Key(uint32_t node_id, const std::string& host, uint16_t port) {
     return std::to_string(node_id) + "/" + host + ":" + std::to_string(port);
@@ -108,7 +110,8 @@ void WorkerPool::Resolve(NodePool& np) {
     if (rc != 0) {
         np.resolving = false;
         delete r;
-        Error e = WorkerConnectionError(np.node_id, np.host, std::string("could not resolve host name: ") + uv_strerror(rc));
+        Error e =
+            WorkerConnectionError(np.node_id, np.host, std::string("could not resolve host name: ") + uv_strerror(rc));
         auto waiters = std::move(np.waiters);
         np.waiters.clear();
         for (auto& w : waiters) w(nullptr, &e);

@@ -19,8 +19,7 @@ WorkerConn* WorkerConn::Create(uv_loop_t* loop, uint32_t node_id, std::string ho
     return new WorkerConn(loop, node_id, std::move(hostaddr), port, login);
 }
 
-WorkerConn::WorkerConn(uv_loop_t* loop, uint32_t node_id, std::string hostaddr, uint16_t port,
-                       const WorkerLogin& login)
+WorkerConn::WorkerConn(uv_loop_t* loop, uint32_t node_id, std::string hostaddr, uint16_t port, const WorkerLogin& login)
     : loop_(loop), node_id_(node_id), hostaddr_(std::move(hostaddr)), port_(port), login_(login) {
     address_ = hostaddr_ + ":" + std::to_string(port_);
 }
@@ -33,10 +32,16 @@ WorkerConn::~WorkerConn() {
 void WorkerConn::Connect(ConnectFn done) {
     connect_done_ = std::move(done);
     std::string port = std::to_string(port_);
-    const char* keys[] = {"hostaddr", "port", "user", "dbname", "application_name", "client_encoding",
-                          login_.password.empty() ? nullptr : "password", nullptr};
-    const char* vals[] = {hostaddr_.c_str(), port.c_str(), login_.user.c_str(), login_.database.c_str(),
-                          "jade-coordinator", "UTF8", login_.password.c_str(), nullptr};
+    const char* keys[] = {"hostaddr",
+                          "port",
+                          "user",
+                          "dbname",
+                          "application_name",
+                          "client_encoding",
+                          login_.password.empty() ? nullptr : "password",
+                          nullptr};
+    const char* vals[] = {hostaddr_.c_str(),  port.c_str(), login_.user.c_str(),     login_.database.c_str(),
+                          "jade-coordinator", "UTF8",       login_.password.c_str(), nullptr};
     pg_ = PQconnectStartParams(keys, vals, 0);
     if (pg_ == nullptr || PQstatus(pg_) == CONNECTION_BAD) {
         Fail(pg_ ? PQerrorMessage(pg_) : "out of memory");

@@ -44,8 +44,7 @@ std::optional<auth::ScramSecret> SecretFor(const std::string& pw) {
 }
 
 // Applies one "key = value" setting.
-Status ApplySetting(const std::string& key, const std::string& value, const std::string& where, int line,
-                    Config* c) {
+Status ApplySetting(const std::string& key, const std::string& value, const std::string& where, int line, Config* c) {
     int64_t n = 0;
     if (key == "auth") {
         if (value == "trust") {
@@ -71,10 +70,12 @@ Status ApplySetting(const std::string& key, const std::string& value, const std:
         if (!ParseInt(value, 1, 100000, &n)) return ConfigError(where, line, "max_clients must be in 1..100000");
         c->max_clients = static_cast<int>(n);
     } else if (key == "max_message_bytes") {
-        if (!ParseInt(value, 1024, int64_t{1} << 30, &n)) return ConfigError(where, line, "max_message_bytes must be in 1024..1073741824");
+        if (!ParseInt(value, 1024, int64_t{1} << 30, &n))
+            return ConfigError(where, line, "max_message_bytes must be in 1024..1073741824");
         c->max_message_bytes = static_cast<size_t>(n);
     } else if (key == "client_buffer_bytes") {
-        if (!ParseInt(value, 8192, int64_t{1} << 30, &n)) return ConfigError(where, line, "client_buffer_bytes must be in 8192..1073741824");
+        if (!ParseInt(value, 8192, int64_t{1} << 30, &n))
+            return ConfigError(where, line, "client_buffer_bytes must be in 8192..1073741824");
         c->client_buffer_bytes = static_cast<size_t>(n);
     } else if (key == "connect_timeout_ms") {
         if (!ParseInt(value, 1, 600000, &n)) return ConfigError(where, line, "connect_timeout_ms must be in 1..600000");
@@ -115,7 +116,8 @@ Status ApplyConfigText(const std::string& text, const std::string& where, Config
         if (eq == std::string::npos) return ConfigError(where, line, "expected key = value");
         std::string key = Trim(s.substr(0, eq));
         std::string value = Trim(s.substr(eq + 1));
-        if (value.size() >= 2 && value.front() == '\'' && value.back() == '\'') value = value.substr(1, value.size() - 2);
+        if (value.size() >= 2 && value.front() == '\'' && value.back() == '\'')
+            value = value.substr(1, value.size() - 2);
         JADE_TRY_STATUS(ApplySetting(key, value, where, line, config));
     }
     return {};
@@ -169,11 +171,13 @@ Expected<Config> ParseCommandLine(int argc, char** argv) {
         } else if (arg == "--port") {
             int64_t n = 0;
             if (!next(&v) || !ParseInt(v, 1, 65535, &n)) {
-                return MakeError(sqlstate::kInvalidParameterValue, "--port needs a port number 1..65535\n" + UsageText());
+                return MakeError(sqlstate::kInvalidParameterValue,
+                                 "--port needs a port number 1..65535\n" + UsageText());
             }
             c.port = static_cast<uint16_t>(n);
         } else if (arg == "--data-dir") {
-            if (!next(&v) || v.empty()) return MakeError(sqlstate::kInvalidParameterValue, "--data-dir needs a value\n" + UsageText());
+            if (!next(&v) || v.empty())
+                return MakeError(sqlstate::kInvalidParameterValue, "--data-dir needs a value\n" + UsageText());
             c.data_dir = v;
         } else if (arg == "--config") {
             if (!next(&v)) return MakeError(sqlstate::kInvalidParameterValue, "--config needs a value\n" + UsageText());
@@ -182,7 +186,8 @@ Expected<Config> ParseCommandLine(int argc, char** argv) {
             return MakeError(sqlstate::kInvalidParameterValue, "unknown argument \"" + arg + "\"\n" + UsageText());
         }
     }
-    if (c.data_dir.empty()) return MakeError(sqlstate::kInvalidParameterValue, "--data-dir is required\n" + UsageText());
+    if (c.data_dir.empty())
+        return MakeError(sqlstate::kInvalidParameterValue, "--data-dir is required\n" + UsageText());
     if (!c.config_file.empty()) JADE_TRY_STATUS(LoadConfigFile(c.config_file, &c));
     return c;
 }

@@ -41,8 +41,18 @@ int Hex(char c) {
 
 bool CanEncodeBinary(uint32_t oid) {
     switch (oid) {
-        case oid::kBool: case oid::kInt2: case oid::kInt4: case oid::kInt8: case oid::kOid: case oid::kFloat4:
-        case oid::kFloat8: case oid::kText: case oid::kVarchar: case oid::kBpchar: case oid::kName: case kBytea:
+        case oid::kBool:
+        case oid::kInt2:
+        case oid::kInt4:
+        case oid::kInt8:
+        case oid::kOid:
+        case oid::kFloat4:
+        case oid::kFloat8:
+        case oid::kText:
+        case oid::kVarchar:
+        case oid::kBpchar:
+        case oid::kName:
+        case kBytea:
             return true;
         default:
             return false;

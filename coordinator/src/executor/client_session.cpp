@@ -24,18 +24,12 @@ wire::SessionOptions OptionsFor(const Config& c, int32_t pid, int32_t key) {
     o.max_message = c.max_message_bytes;
     o.backend_pid = pid;
     o.backend_key = key;
-    o.server_params = {{"server_version", "15.20"},
-                       {"server_encoding", "UTF8"},
-                       {"client_encoding", "UTF8"},
-                       {"DateStyle", "ISO, MDY"},
-                       {"IntervalStyle", "postgres"},
-                       {"TimeZone", "UTC"},
-                       {"integer_datetimes", "on"},
-                       {"standard_conforming_strings", "on"},
-                       {"is_superuser", "on"},
-                       {"default_transaction_read_only", "off"},
-                       {"in_hot_standby", "off"},
-                       {"application_name", ""}};
+    o.server_params = {{"server_version", "15.20"},   {"server_encoding", "UTF8"},
+                       {"client_encoding", "UTF8"},   {"DateStyle", "ISO, MDY"},
+                       {"IntervalStyle", "postgres"}, {"TimeZone", "UTC"},
+                       {"integer_datetimes", "on"},   {"standard_conforming_strings", "on"},
+                       {"is_superuser", "on"},        {"default_transaction_read_only", "off"},
+                       {"in_hot_standby", "off"},     {"application_name", ""}};
     return o;
 }
 
@@ -64,7 +58,9 @@ void ClientSession::OnRead(std::string_view bytes) {
 }
 
 // The client went away: stop its work and release its connections.
-void ClientSession::OnEof() { CloseNow(); }
+void ClientSession::OnEof() {
+    CloseNow();
+}
 
 // The client's output drained: resume paused workers, then more input.
 void ClientSession::OnDrained() {
@@ -84,7 +80,8 @@ void ClientSession::OnClosed() {
 
 // True when the client has more output queued than its budget.
 bool ClientSession::OutputFull() const {
-    return socket_ != nullptr && socket_->queued_bytes() + session_.output_size() >= server_.config().client_buffer_bytes;
+    return socket_ != nullptr &&
+           socket_->queued_bytes() + session_.output_size() >= server_.config().client_buffer_bytes;
 }
 
 // Sends buffered output to the socket.
@@ -196,8 +193,8 @@ void ClientSession::AdoptStartupSettings() {
         }
         std::string lower;
         for (char c : name) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
-        settings_.emplace_back(lower, "SELECT pg_catalog.set_config(" + QuoteLiteral(name) + ", " + QuoteLiteral(value) +
-                                          ", false)");
+        settings_.emplace_back(
+            lower, "SELECT pg_catalog.set_config(" + QuoteLiteral(name) + ", " + QuoteLiteral(value) + ", false)");
     }
 }
 
@@ -229,14 +226,30 @@ void ClientSession::HandleMessage(char type, std::string_view payload) {
         return;
     }
     switch (type) {
-        case 'Q': HandleQuery(payload); return;
-        case 'P': HandleParse(payload); return;
-        case 'B': HandleBind(payload); return;
-        case 'D': HandleDescribe(payload); return;
-        case 'E': HandleExecute(payload); return;
-        case 'C': HandleClose(payload); return;
-        case 'S': HandleSync(); return;
-        case 'H': Flush(); return;
+        case 'Q':
+            HandleQuery(payload);
+            return;
+        case 'P':
+            HandleParse(payload);
+            return;
+        case 'B':
+            HandleBind(payload);
+            return;
+        case 'D':
+            HandleDescribe(payload);
+            return;
+        case 'E':
+            HandleExecute(payload);
+            return;
+        case 'C':
+            HandleClose(payload);
+            return;
+        case 'S':
+            HandleSync();
+            return;
+        case 'H':
+            Flush();
+            return;
         case 'd':
         case 'c':
         case 'f':
@@ -333,7 +346,8 @@ void ClientSession::HandleParse(std::string_view payload) {
         return;
     }
     if (!m->name.empty() && statements_.count(m->name) != 0) {
-        SendError(MakeError(iostate::kDuplicatePreparedStatement, "prepared statement \"" + m->name + "\" already exists"));
+        SendError(
+            MakeError(iostate::kDuplicatePreparedStatement, "prepared statement \"" + m->name + "\" already exists"));
         skip_until_sync_ = true;
         return;
     }
@@ -367,7 +381,8 @@ void ClientSession::HandleBind(std::string_view payload) {
     }
     auto it = statements_.find(m->statement);
     if (it == statements_.end()) {
-        SendError(MakeError(iostate::kInvalidSqlStatementName, "prepared statement \"" + m->statement + "\" does not exist"));
+        SendError(
+            MakeError(iostate::kInvalidSqlStatementName, "prepared statement \"" + m->statement + "\" does not exist"));
         skip_until_sync_ = true;
         return;
     }
@@ -409,7 +424,8 @@ void ClientSession::HandleDescribe(std::string_view payload) {
     }
     auto it = statements_.find(m->name);
     if (it == statements_.end()) {
-        SendError(MakeError(iostate::kInvalidSqlStatementName, "prepared statement \"" + m->name + "\" does not exist"));
+        SendError(
+            MakeError(iostate::kInvalidSqlStatementName, "prepared statement \"" + m->name + "\" does not exist"));
         skip_until_sync_ = true;
         return;
     }
@@ -508,16 +524,23 @@ void ClientSession::HandleSync() {
 }
 
 // Writes an ErrorResponse.
-void ClientSession::SendError(const Error& error) { wire::WriteError(&out(), error); }
+void ClientSession::SendError(const Error& error) {
+    wire::WriteError(&out(), error);
+}
 
 // Writes ReadyForQuery with the exact transaction status.
-void ClientSession::ReadyForQuery() { wire::WriteReadyForQuery(&out(), TxnStatusByte()); }
+void ClientSession::ReadyForQuery() {
+    wire::WriteReadyForQuery(&out(), TxnStatusByte());
+}
 
 char ClientSession::TxnStatusByte() const {
     switch (txn_) {
-        case TxnState::kBlock: return 'T';
-        case TxnState::kFailed: return 'E';
-        default: return 'I';
+        case TxnState::kBlock:
+            return 'T';
+        case TxnState::kFailed:
+            return 'E';
+        default:
+            return 'I';
     }
 }
 

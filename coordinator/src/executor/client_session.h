@@ -59,7 +59,7 @@ struct StatementExec {
     ParsedStatement stmt;
     Params params;
     std::vector<int16_t> result_formats;
-    bool describe = true;    ///< send RowDescription (simple protocol; extended after Describe P)
+    bool describe = true;  ///< send RowDescription (simple protocol; extended after Describe P)
     bool extended = false;
 };
 
@@ -144,8 +144,8 @@ private:
     Lane LaneFor(const NodeRef& node);
     std::vector<Lane> LanesByNode(const std::vector<Task>& tasks, const Params& params, int result_format,
                                   bool single_row);
-    void WriteLocalRows(const std::vector<ColumnDesc>& columns, const std::vector<Row>& rows,
-                        const StatementExec& exec, const std::string& tag);
+    void WriteLocalRows(const std::vector<ColumnDesc>& columns, const std::vector<Row>& rows, const StatementExec& exec,
+                        const std::string& tag);
     SessionInfo Info() const;
 
     // exec_txn.cpp

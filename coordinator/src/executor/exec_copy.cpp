@@ -62,8 +62,9 @@ void ClientSession::RunCopyIn(const StatementExec& exec, const Plan& plan, DoneF
             return;
         }
         if (st->unresolved) {
-            wire::WriteNotice(&out(), "WARNING", iostate::kTransactionResolutionUnknown,
-                              "COPY committed, but some workers have not confirmed yet; the coordinator will finish it");
+            wire::WriteNotice(
+                &out(), "WARNING", iostate::kTransactionResolutionUnknown,
+                "COPY committed, but some workers have not confirmed yet; the coordinator will finish it");
         }
         wire::WriteCommandComplete(&out(), "COPY " + std::to_string(st->rows));
         done(true);
@@ -89,8 +90,8 @@ void ClientSession::RunCopyIn(const StatementExec& exec, const Plan& plan, DoneF
                 st->copy->Abort(Fields(MakeError(iostate::kQueryCanceled,
                                                  "COPY from stdin failed: " + (r ? *r : std::string("no reason")))));
             } else {
-                st->copy->Abort(Fields(MakeError(iostate::kProtocolViolation,
-                                                 std::string("unexpected message type ") + type + " during COPY from stdin")));
+                st->copy->Abort(Fields(MakeError(iostate::kProtocolViolation, std::string("unexpected message type ") +
+                                                                                  type + " during COPY from stdin")));
             }
             finish();
         };
@@ -160,7 +161,8 @@ void ClientSession::RunDistribute(const StatementExec& exec, const Plan& plan, D
         auto create_error = std::make_shared<std::optional<wire::ErrorFields>>();
         TaskRun::Callbacks cb2;
         cb2.on_result = [create_error](size_t, int, backend::PgResult res) {
-            if (PQresultStatus(res.get()) == PGRES_FATAL_ERROR && !*create_error) *create_error = ErrorFieldsOf(res.get());
+            if (PQresultStatus(res.get()) == PGRES_FATAL_ERROR && !*create_error)
+                *create_error = ErrorFieldsOf(res.get());
         };
         cb2.on_done = [this, steps, create_error, fail, plan_copy, exec_copy, done](const Error* err) {
             if (*create_error || err != nullptr) {
@@ -213,8 +215,8 @@ void ClientSession::RunDistribute(const StatementExec& exec, const Plan& plan, D
                 scb.on_resume = [this]() {
                     if (run_) run_->ResumeAll();
                 };
-                scb.on_done = [this, mv, steps, fail, plan_copy, exec_copy, done](bool ok, uint64_t, const wire::ErrorFields& e,
-                                                                                  bool) {
+                scb.on_done = [this, mv, steps, fail, plan_copy, exec_copy, done](bool ok, uint64_t,
+                                                                                  const wire::ErrorFields& e, bool) {
                     Retire(server_.loop(), mv->copy);
                     if (!ok) {
                         fail(e);
@@ -226,7 +228,8 @@ void ClientSession::RunDistribute(const StatementExec& exec, const Plan& plan, D
                         fail(Fields(s.error()));
                         return;
                     }
-                    std::fprintf(stderr, "jade-coordinator: metadata: %s\n", DescribeCommand(Command{steps->command}).c_str());
+                    std::fprintf(stderr, "jade-coordinator: metadata: %s\n",
+                                 DescribeCommand(Command{steps->command}).c_str());
                     Lane drop = LaneFor(steps->drop_source.node);
                     std::string sql = steps->drop_source.sql;
                     LaneOp dop;
@@ -235,7 +238,8 @@ void ClientSession::RunDistribute(const StatementExec& exec, const Plan& plan, D
                     auto drop_error = std::make_shared<std::optional<wire::ErrorFields>>();
                     TaskRun::Callbacks dcb;
                     dcb.on_result = [drop_error](size_t, int, backend::PgResult res) {
-                        if (PQresultStatus(res.get()) == PGRES_FATAL_ERROR && !*drop_error) *drop_error = ErrorFieldsOf(res.get());
+                        if (PQresultStatus(res.get()) == PGRES_FATAL_ERROR && !*drop_error)
+                            *drop_error = ErrorFieldsOf(res.get());
                     };
                     dcb.on_done = [this, drop_error, plan_copy, exec_copy, done](const Error*) {
                         if (*drop_error) {
@@ -248,7 +252,8 @@ void ClientSession::RunDistribute(const StatementExec& exec, const Plan& plan, D
                     };
                     StartRun({std::move(drop)}, std::move(dcb));
                 };
-                mv->copy = std::make_unique<ShardCopy>(server_.loop(), this, server_.two_phase(), steps->copy_in, std::move(scb));
+                mv->copy = std::make_unique<ShardCopy>(server_.loop(), this, server_.two_phase(), steps->copy_in,
+                                                       std::move(scb));
                 mv->copy->Start();
             });
         };

@@ -94,7 +94,8 @@ void ClientSession::DescribeStatement(std::shared_ptr<PreparedStmt> stmt, const 
     LaneOp prep;
     prep.tag = 1;
     prep.send = [sql = task.sql, types](PGconn* pg) {
-        return PQsendPrepare(pg, "", sql.c_str(), static_cast<int>(types->size()), types->empty() ? nullptr : types->data()) == 1;
+        return PQsendPrepare(pg, "", sql.c_str(), static_cast<int>(types->size()),
+                             types->empty() ? nullptr : types->data()) == 1;
     };
     LaneOp desc;
     desc.tag = 2;

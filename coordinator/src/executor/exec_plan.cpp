@@ -23,8 +23,8 @@ namespace {
 
 // Adds the row count to tags that carry one (plan.h "Command tags").
 std::string TagWithCount(const std::string& tag, uint64_t n) {
-    if (tag == "SELECT" || tag == "INSERT 0" || tag == "UPDATE" || tag == "DELETE" || tag == "COPY" ||
-        tag == "MERGE" || tag == "FETCH" || tag == "MOVE") {
+    if (tag == "SELECT" || tag == "INSERT 0" || tag == "UPDATE" || tag == "DELETE" || tag == "COPY" || tag == "MERGE" ||
+        tag == "FETCH" || tag == "MOVE") {
         return tag + " " + std::to_string(n);
     }
     return tag;
@@ -33,13 +33,26 @@ std::string TagWithCount(const std::string& tag, uint64_t n) {
 // Storage size PostgreSQL reports for fixed-width types (RowDescription typlen).
 int16_t TypeLen(uint32_t type) {
     switch (type) {
-        case oid::kBool: return 1;
-        case oid::kInt2: return 2;
-        case oid::kInt4: case oid::kOid: case oid::kFloat4: case oid::kDate: return 4;
-        case oid::kInt8: case oid::kFloat8: case oid::kTimestamp: case oid::kTimestamptz: return 8;
-        case oid::kName: return 64;
-        case oid::kUuid: return 16;
-        default: return -1;
+        case oid::kBool:
+            return 1;
+        case oid::kInt2:
+            return 2;
+        case oid::kInt4:
+        case oid::kOid:
+        case oid::kFloat4:
+        case oid::kDate:
+            return 4;
+        case oid::kInt8:
+        case oid::kFloat8:
+        case oid::kTimestamp:
+        case oid::kTimestamptz:
+            return 8;
+        case oid::kName:
+            return 64;
+        case oid::kUuid:
+            return 16;
+        default:
+            return -1;
     }
 }
 
@@ -79,17 +92,35 @@ void ClientSession::Execute(StatementExec exec, DoneFn done) {
 // Dispatches on the plan kind.
 void ClientSession::RunPlan(StatementExec exec, Plan plan, DoneFn done) {
     switch (plan.kind) {
-        case PlanKind::kLocal: RunLocal(exec, plan, std::move(done)); return;
+        case PlanKind::kLocal:
+            RunLocal(exec, plan, std::move(done));
+            return;
         case PlanKind::kPassthrough:
-        case PlanKind::kSingleShard: RunRelay(exec, plan, std::move(done)); return;
-        case PlanKind::kFanOut: RunFanOut(exec, std::move(plan), std::move(done)); return;
+        case PlanKind::kSingleShard:
+            RunRelay(exec, plan, std::move(done));
+            return;
+        case PlanKind::kFanOut:
+            RunFanOut(exec, std::move(plan), std::move(done));
+            return;
         case PlanKind::kModify:
-        case PlanKind::kBroadcast: RunModify(exec, plan, std::move(done)); return;
-        case PlanKind::kCopyIn: RunCopyIn(exec, plan, std::move(done)); return;
-        case PlanKind::kTransaction: RunTransaction(exec, plan, std::move(done)); return;
-        case PlanKind::kSessionSet: RunSessionSet(exec, plan, std::move(done)); return;
-        case PlanKind::kDistributeTable: RunDistribute(exec, plan, std::move(done)); return;
-        case PlanKind::kExplain: RunExplain(exec, plan, std::move(done)); return;
+        case PlanKind::kBroadcast:
+            RunModify(exec, plan, std::move(done));
+            return;
+        case PlanKind::kCopyIn:
+            RunCopyIn(exec, plan, std::move(done));
+            return;
+        case PlanKind::kTransaction:
+            RunTransaction(exec, plan, std::move(done));
+            return;
+        case PlanKind::kSessionSet:
+            RunSessionSet(exec, plan, std::move(done));
+            return;
+        case PlanKind::kDistributeTable:
+            RunDistribute(exec, plan, std::move(done));
+            return;
+        case PlanKind::kExplain:
+            RunExplain(exec, plan, std::move(done));
+            return;
     }
     SendError(MakeError(sqlstate::kInternalError, "unknown plan kind"));
     done(false);
@@ -250,11 +281,13 @@ void ClientSession::RunRelay(const StatementExec& exec, const Plan& plan, DoneFn
     cb.on_result = [this, relay](size_t lane, int, backend::PgResult res) {
         ExecStatusType st = PQresultStatus(res.get());
         if (st == PGRES_COPY_OUT) {
-            wire::WriteCopyOutResponse(&out(), PQbinaryTuples(res.get()) != 0, static_cast<int16_t>(PQnfields(res.get())));
+            wire::WriteCopyOutResponse(&out(), PQbinaryTuples(res.get()) != 0,
+                                       static_cast<int16_t>(PQnfields(res.get())));
             return;
         }
         if (st == PGRES_COPY_IN) {
-            wire::WriteCopyInResponse(&out(), PQbinaryTuples(res.get()) != 0, static_cast<int16_t>(PQnfields(res.get())));
+            wire::WriteCopyInResponse(&out(), PQbinaryTuples(res.get()) != 0,
+                                      static_cast<int16_t>(PQnfields(res.get())));
             Flush();
             backend::WorkerConn* conn = run_->conn(lane);
             // Client CopyData goes straight to the worker; the pump stops while libpq holds unsent data.
@@ -264,7 +297,8 @@ void ClientSession::RunRelay(const StatementExec& exec, const Plan& plan, DoneFn
             };
             copy_sink_ = [this, conn](char type, std::string_view payload) {
                 if (type == 'd') {
-                    if (PQputCopyData(conn->pg(), payload.data(), static_cast<int>(payload.size())) < 0 || !conn->Flush()) {
+                    if (PQputCopyData(conn->pg(), payload.data(), static_cast<int>(payload.size())) < 0 ||
+                        !conn->Flush()) {
                         ClearCopySink();
                         return;
                     }
@@ -387,7 +421,8 @@ void ClientSession::RunFanOut(const StatementExec& exec, Plan plan, DoneFn done)
     };
     TaskRun::Callbacks cb;
     bool per_shard_lanes = txn_ == TxnState::kIdle;
-    cb.on_result = [this, st, spec, shards, formats, describe, drain, per_shard_lanes](size_t, int tag, backend::PgResult res) {
+    cb.on_result = [this, st, spec, shards, formats, describe, drain, per_shard_lanes](size_t, int tag,
+                                                                                       backend::PgResult res) {
         if (st->failed) return;
         ExecStatusType status = PQresultStatus(res.get());
         if (status == PGRES_FATAL_ERROR) {
@@ -419,7 +454,8 @@ void ClientSession::RunFanOut(const StatementExec& exec, Plan plan, DoneFn done)
                     f.name = spec->outputs[i].name;
                     f.type_oid = i < st->out_types.size() ? st->out_types[i] : oid::kText;
                     f.type_len = TypeLen(f.type_oid);
-                    if (spec->outputs[i].kind == OutputKind::kColumn && spec->outputs[i].source < PQnfields(res.get())) {
+                    if (spec->outputs[i].kind == OutputKind::kColumn &&
+                        spec->outputs[i].source < PQnfields(res.get())) {
                         f.typmod = PQfmod(res.get(), spec->outputs[i].source);
                         f.type_len = static_cast<int16_t>(PQfsize(res.get(), spec->outputs[i].source));
                     }
@@ -436,7 +472,8 @@ void ClientSession::RunFanOut(const StatementExec& exec, Plan plan, DoneFn done)
             if (st->merger->Done()) return;
             Row row(PQnfields(res.get()));
             for (int c = 0; c < PQnfields(res.get()); ++c) {
-                if (!PQgetisnull(res.get(), 0, c)) row[c] = std::string(PQgetvalue(res.get(), 0, c), PQgetlength(res.get(), 0, c));
+                if (!PQgetisnull(res.get(), 0, c))
+                    row[c] = std::string(PQgetvalue(res.get(), 0, c), PQgetlength(res.get(), 0, c));
             }
             Status s = st->merger->Push(shard, std::move(row));
             if (!s) {
@@ -460,7 +497,8 @@ void ClientSession::RunFanOut(const StatementExec& exec, Plan plan, DoneFn done)
             // so at most one buffered row per shard waits on the coordinator.
             if (!st->finished[shard] && !st->merger->WantsMore(shard) && !st->merger->Done()) run_->PauseLane(shard);
             for (size_t s = 0; s < shards; ++s) {
-                if (run_ && run_->lane_paused(s) && (st->merger->WantsMore(s) || st->merger->Done())) run_->ResumeLane(s);
+                if (run_ && run_->lane_paused(s) && (st->merger->WantsMore(s) || st->merger->Done()))
+                    run_->ResumeLane(s);
             }
         }
         AfterOutput();
@@ -573,7 +611,8 @@ void ClientSession::RunModify(const StatementExec& exec, const Plan& plan, DoneF
         }
         for (uint32_t n : nodes) written_nodes_.insert(n);
         std::string tag = plan_tag.empty() ? st->tag_prefix : plan_tag;
-        if (has_count && (plan_tag.empty() || tag.find_first_of("0123456789") == std::string::npos || tag == "INSERT 0")) {
+        if (has_count &&
+            (plan_tag.empty() || tag.find_first_of("0123456789") == std::string::npos || tag == "INSERT 0")) {
             tag = (plan_tag.empty() ? st->tag_prefix : plan_tag) + " " + std::to_string(st->count);
         }
         auto finish = [this, done, commands, tag, describe, exec_ext, st](const Error* cerr) {

@@ -22,9 +22,17 @@ namespace {
 
 // Canonical names of the settings PostgreSQL reports with ParameterStatus.
 const char* ReportedName(const std::string& lower) {
-    static const char* kNames[] = {"application_name", "client_encoding", "DateStyle", "IntervalStyle", "TimeZone",
-                                   "standard_conforming_strings", "is_superuser", "session_authorization",
-                                   "default_transaction_read_only", "integer_datetimes", "server_encoding"};
+    static const char* kNames[] = {"application_name",
+                                   "client_encoding",
+                                   "DateStyle",
+                                   "IntervalStyle",
+                                   "TimeZone",
+                                   "standard_conforming_strings",
+                                   "is_superuser",
+                                   "session_authorization",
+                                   "default_transaction_read_only",
+                                   "integer_datetimes",
+                                   "server_encoding"};
     for (const char* n : kNames) {
         std::string l(n);
         for (auto& ch : l) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
@@ -151,7 +159,8 @@ void ClientSession::RunTransaction(const StatementExec& exec, const Plan& plan, 
     switch (plan.txn.kind) {
         case TxnKind::kBegin:
             if (txn_ != TxnState::kIdle) {
-                wire::WriteNotice(&out(), "WARNING", sqlstate::kActiveSqlTransaction, "there is already a transaction in progress");
+                wire::WriteNotice(&out(), "WARNING", sqlstate::kActiveSqlTransaction,
+                                  "there is already a transaction in progress");
             } else {
                 txn_ = TxnState::kBlock;
                 written_nodes_.clear();
@@ -200,9 +209,11 @@ void ClientSession::RunTransaction(const StatementExec& exec, const Plan& plan, 
         case TxnKind::kRelease:
         case TxnKind::kRollbackTo: {
             if (txn_ == TxnState::kIdle) {
-                SendError(MakeError("25P01", std::string(plan.txn.kind == TxnKind::kSavepoint ? "SAVEPOINT" :
-                                                         plan.txn.kind == TxnKind::kRelease ? "RELEASE SAVEPOINT" : "ROLLBACK TO SAVEPOINT") +
-                                                 " can only be used in transaction blocks"));
+                SendError(
+                    MakeError("25P01", std::string(plan.txn.kind == TxnKind::kSavepoint ? "SAVEPOINT"
+                                                   : plan.txn.kind == TxnKind::kRelease ? "RELEASE SAVEPOINT"
+                                                                                        : "ROLLBACK TO SAVEPOINT") +
+                                           " can only be used in transaction blocks"));
                 done(false);
                 return;
             }
@@ -214,8 +225,9 @@ void ClientSession::RunTransaction(const StatementExec& exec, const Plan& plan, 
                 lanes.push_back(std::move(l));
             }
             auto error = std::make_shared<std::optional<wire::ErrorFields>>();
-            std::string tag = plan.txn.kind == TxnKind::kSavepoint ? "SAVEPOINT" :
-                              plan.txn.kind == TxnKind::kRelease ? "RELEASE" : "ROLLBACK";
+            std::string tag = plan.txn.kind == TxnKind::kSavepoint ? "SAVEPOINT"
+                              : plan.txn.kind == TxnKind::kRelease ? "RELEASE"
+                                                                   : "ROLLBACK";
             bool rollback_to = plan.txn.kind == TxnKind::kRollbackTo;
             TaskRun::Callbacks cb;
             cb.on_result = [error](size_t, int, backend::PgResult res) {
@@ -296,7 +308,8 @@ void ClientSession::CommitConns(bool implicit, std::function<void(const Error*)>
     cb.on_result = [error, prepared](size_t, int tag, backend::PgResult res) {
         if (PQresultStatus(res.get()) == PGRES_FATAL_ERROR) {
             if (!*error) *error = ErrorOf(res.get());
-        } else if (PQresultStatus(res.get()) == PGRES_COMMAND_OK && std::string(PQcmdStatus(res.get())) == "PREPARE TRANSACTION") {
+        } else if (PQresultStatus(res.get()) == PGRES_COMMAND_OK &&
+                   std::string(PQcmdStatus(res.get())) == "PREPARE TRANSACTION") {
             prepared->insert(static_cast<uint32_t>(tag));
         }
     };
@@ -341,7 +354,9 @@ void ClientSession::CommitConns(bool implicit, std::function<void(const Error*)>
                 server_.two_phase().Finish(txid, all);
             }
             if (!all) {
-                Error e = *error ? **error : MakeError(iostate::kConnectionFailure, "could not prepare the transaction on every worker");
+                Error e = *error ? **error
+                                 : MakeError(iostate::kConnectionFailure,
+                                             "could not prepare the transaction on every worker");
                 if (e.message.rfind("two-phase commit failed", 0) != 0) {
                     e.detail = e.message + (e.detail.empty() ? "" : " " + e.detail);
                     e.message = "two-phase commit failed: the transaction was rolled back on every worker";
@@ -424,7 +439,8 @@ void ClientSession::RunSessionSet(const StatementExec& exec, const Plan& plan, D
         op.tag = 1;
         op.send = [name](PGconn* pg) {
             const char* vals[] = {name.c_str()};
-            return PQsendQueryParams(pg, "SELECT pg_catalog.current_setting($1)", 1, nullptr, vals, nullptr, nullptr, 0) == 1;
+            return PQsendQueryParams(pg, "SELECT pg_catalog.current_setting($1)", 1, nullptr, vals, nullptr, nullptr,
+                                     0) == 1;
         };
         lanes[0].ops.push_back(std::move(op));
     }

@@ -29,12 +29,15 @@ int16_t FormatFor(const std::vector<int16_t>& f, size_t i) {
 
 // Copies the ErrorResponse fields libpq keeps (PG_DIAG_*), skipping absent ones.
 wire::ErrorFields ErrorFieldsOf(const PGresult* res) {
-    static const int kFields[] = {PG_DIAG_SEVERITY, PG_DIAG_SEVERITY_NONLOCALIZED, PG_DIAG_SQLSTATE,
-                                  PG_DIAG_MESSAGE_PRIMARY, PG_DIAG_MESSAGE_DETAIL, PG_DIAG_MESSAGE_HINT,
-                                  PG_DIAG_STATEMENT_POSITION, PG_DIAG_INTERNAL_POSITION, PG_DIAG_INTERNAL_QUERY,
-                                  PG_DIAG_CONTEXT, PG_DIAG_SCHEMA_NAME, PG_DIAG_TABLE_NAME, PG_DIAG_COLUMN_NAME,
-                                  PG_DIAG_DATATYPE_NAME, PG_DIAG_CONSTRAINT_NAME, PG_DIAG_SOURCE_FILE,
-                                  PG_DIAG_SOURCE_LINE, PG_DIAG_SOURCE_FUNCTION};
+    static const int kFields[] = {PG_DIAG_SEVERITY,           PG_DIAG_SEVERITY_NONLOCALIZED,
+                                  PG_DIAG_SQLSTATE,           PG_DIAG_MESSAGE_PRIMARY,
+                                  PG_DIAG_MESSAGE_DETAIL,     PG_DIAG_MESSAGE_HINT,
+                                  PG_DIAG_STATEMENT_POSITION, PG_DIAG_INTERNAL_POSITION,
+                                  PG_DIAG_INTERNAL_QUERY,     PG_DIAG_CONTEXT,
+                                  PG_DIAG_SCHEMA_NAME,        PG_DIAG_TABLE_NAME,
+                                  PG_DIAG_COLUMN_NAME,        PG_DIAG_DATATYPE_NAME,
+                                  PG_DIAG_CONSTRAINT_NAME,    PG_DIAG_SOURCE_FILE,
+                                  PG_DIAG_SOURCE_LINE,        PG_DIAG_SOURCE_FUNCTION};
     wire::ErrorFields f;
     for (int code : kFields) {
         const char* v = PQresultErrorField(res, code);
@@ -88,7 +91,10 @@ std::vector<wire::FieldDesc> FieldsOf(const PGresult* res, const std::vector<int
 }
 
 ResultRelay::ResultRelay(std::string* out, std::vector<int16_t> result_formats, bool describe, bool extended)
-    : out_(out), formats_(std::move(result_formats)), choice_(ChooseFormats(formats_)), describe_(describe),
+    : out_(out),
+      formats_(std::move(result_formats)),
+      choice_(ChooseFormats(formats_)),
+      describe_(describe),
       extended_(extended) {}
 
 // Maps one PGresult to messages.

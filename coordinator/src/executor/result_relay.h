@@ -21,8 +21,8 @@ namespace jade::coord::exec {
 
 /** How the worker should be asked for results, given the client's format codes. */
 struct FormatChoice {
-    int worker_format = 0;       ///< 0 text, 1 binary (libpq allows one for all columns)
-    bool convert = false;        ///< worker sends text; some columns need TextToBinary
+    int worker_format = 0;  ///< 0 text, 1 binary (libpq allows one for all columns)
+    bool convert = false;   ///< worker sends text; some columns need TextToBinary
 };
 FormatChoice ChooseFormats(const std::vector<int16_t>& result_formats);
 /** Format code for column i under the protocol's 0/1/n rule. */

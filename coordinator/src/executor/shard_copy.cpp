@@ -30,7 +30,11 @@ wire::ErrorFields FieldsOf(const Error& e) {
 }  // namespace
 
 ShardCopy::ShardCopy(uv_loop_t* loop, ConnSource* source, TwoPhaseLog& log, CopyPlan plan, Callbacks cb)
-    : loop_(loop), source_(source), log_(log), plan_(std::move(plan)), cb_(std::move(cb)),
+    : loop_(loop),
+      source_(source),
+      log_(log),
+      plan_(std::move(plan)),
+      cb_(std::move(cb)),
       splitter_(plan_.format, plan_.key_field, plan_.key_type, plan_.shard_count) {
     size_t n = plan_.shard_tasks.size();
     buf_.resize(n);
@@ -132,7 +136,8 @@ void ShardCopy::Finish() {
     if (input_done_) return;
     input_done_ = true;
     if (!error_ && !ended_) {
-        Status s = splitter_.Finish([this](uint32_t shard, std::string_view row) { buf_[shard].append(row.data(), row.size()); });
+        Status s = splitter_.Finish(
+            [this](uint32_t shard, std::string_view row) { buf_[shard].append(row.data(), row.size()); });
         if (!s) {
             Fail(FieldsOf(s.error()));
             EndCopies("COPY aborted by the coordinator");

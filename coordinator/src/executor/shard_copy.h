@@ -27,8 +27,8 @@ class TwoPhaseLog;
 class ShardCopy {
 public:
     struct Callbacks {
-        std::function<void()> on_ready;    ///< every shard is in COPY IN state: start feeding
-        std::function<void()> on_resume;   ///< unsent data drained: feed again
+        std::function<void()> on_ready;   ///< every shard is in COPY IN state: start feeding
+        std::function<void()> on_resume;  ///< unsent data drained: feed again
         /** Finished: rows copied, or the error (worker fields kept). */
         std::function<void(bool ok, uint64_t rows, const wire::ErrorFields& error, bool unresolved)> on_done;
     };

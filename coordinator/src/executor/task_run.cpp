@@ -19,8 +19,7 @@ void DeferDelete(uv_loop_t* loop, std::function<void()> deleter) {
         [](uv_timer_t* t) {
             auto* holder = static_cast<Holder*>(t->data);
             holder->fn();
-            uv_close(reinterpret_cast<uv_handle_t*>(t),
-                     [](uv_handle_t* ht) { delete static_cast<Holder*>(ht->data); });
+            uv_close(reinterpret_cast<uv_handle_t*>(t), [](uv_handle_t* ht) { delete static_cast<Holder*>(ht->data); });
         },
         0, 0);
 }
@@ -35,7 +34,9 @@ TaskRun::TaskRun(uv_loop_t* loop, ConnSource* source, std::vector<Lane> lanes, C
     remaining_ = lanes_.size();
 }
 
-TaskRun::~TaskRun() { *alive_ = false; }
+TaskRun::~TaskRun() {
+    *alive_ = false;
+}
 
 // Requests a connection for every lane.
 void TaskRun::Start() {

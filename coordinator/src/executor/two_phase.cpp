@@ -28,7 +28,8 @@ Expected<std::unique_ptr<TwoPhaseLog>> TwoPhaseLog::Open(const std::string& dir,
         if (kind == 'D') log->committed_.erase(txid);
     }
     uint64_t now_us = static_cast<uint64_t>(
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch()).count());
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+            .count());
     log->next_txid_ = std::max(max_seen + 1, now_us);
     log->fd_ = ::open(log->path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
     if (log->fd_ < 0) {
@@ -94,8 +95,8 @@ bool TwoPhaseLog::ParseGid(const std::string& gid, uint64_t* txid) const {
     size_t us = rest.find('_');
     if (us == std::string::npos || us == 0 || us + 1 >= rest.size()) return false;
     std::string a = rest.substr(0, us), b = rest.substr(us + 1);
-    if (a.find_first_not_of("0123456789") != std::string::npos || b.find_first_not_of("0123456789") != std::string::npos ||
-        a.size() > 19) {
+    if (a.find_first_not_of("0123456789") != std::string::npos ||
+        b.find_first_not_of("0123456789") != std::string::npos || a.size() > 19) {
         return false;
     }
     *txid = std::stoull(a);

@@ -45,7 +45,8 @@ public:
     void Resolved(uint64_t txid);
 
 private:
-    TwoPhaseLog(std::string path, std::string coordinator_id) : path_(std::move(path)), coordinator_id_(std::move(coordinator_id)) {}
+    TwoPhaseLog(std::string path, std::string coordinator_id)
+        : path_(std::move(path)), coordinator_id_(std::move(coordinator_id)) {}
     Status Append(const std::string& line, bool sync);
 
     std::string path_;

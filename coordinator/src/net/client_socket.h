@@ -24,9 +24,9 @@ public:
     public:
         virtual ~Owner() = default;
         virtual void OnRead(std::string_view bytes) = 0;
-        virtual void OnEof() = 0;         ///< peer closed or read error
-        virtual void OnDrained() = 0;     ///< write queue fell below the low-water mark
-        virtual void OnClosed() = 0;      ///< handle closed; last callback
+        virtual void OnEof() = 0;      ///< peer closed or read error
+        virtual void OnDrained() = 0;  ///< write queue fell below the low-water mark
+        virtual void OnClosed() = 0;   ///< handle closed; last callback
     };
 
     /** Accepts a pending connection from `server`; nullptr on failure. */

@@ -20,8 +20,8 @@ Status TcpListener::Listen(const std::string& address, int port, AcceptFn on_acc
     int rc = uv_tcp_bind(&tcp_, reinterpret_cast<sockaddr*>(&addr), 0);
     if (rc == 0) rc = uv_listen(reinterpret_cast<uv_stream_t*>(&tcp_), 511, ConnectionCb);
     if (rc != 0) {
-        return MakeError(sqlstate::kIoError, "could not listen on " + address + ":" + std::to_string(port) + ": " +
-                                                 uv_strerror(rc));
+        return MakeError(sqlstate::kIoError,
+                         "could not listen on " + address + ":" + std::to_string(port) + ": " + uv_strerror(rc));
     }
     return {};
 }

@@ -70,7 +70,8 @@ void Server::RecoverPrepared() {
     exec::TaskRun::Callbacks cb;
     cb.on_result = [found](size_t, int tag, backend::PgResult res) {
         if (PQresultStatus(res.get()) != PGRES_TUPLES_OK) return;
-        for (int r = 0; r < PQntuples(res.get()); ++r) found->emplace_back(static_cast<uint32_t>(tag), PQgetvalue(res.get(), r, 0));
+        for (int r = 0; r < PQntuples(res.get()); ++r)
+            found->emplace_back(static_cast<uint32_t>(tag), PQgetvalue(res.get(), r, 0));
     };
     cb.on_done = [this, pass, found](const Error*) {
         std::map<uint32_t, exec::Lane> by_node;

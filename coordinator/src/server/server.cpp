@@ -13,7 +13,9 @@
 
 namespace jade::coord {
 
-Server::Server(Config config) : config_(std::move(config)) { uv_loop_init(&loop_); }
+Server::Server(Config config) : config_(std::move(config)) {
+    uv_loop_init(&loop_);
+}
 
 Server::~Server() {
     pool_.reset();
@@ -78,9 +80,11 @@ void Server::OnAccept(uv_stream_t* server) {
     if (sock == nullptr) return;
     if (shutting_down_ || static_cast<int>(sessions_.size()) >= config_.max_clients) {
         std::string out;
-        wire::WriteError(&out, MakeError(shutting_down_ ? iostate::kAdminShutdown : iostate::kTooManyConnections,
-                                         shutting_down_ ? "the coordinator is shutting down" : "sorry, too many clients already"),
-                         true);
+        wire::WriteError(
+            &out,
+            MakeError(shutting_down_ ? iostate::kAdminShutdown : iostate::kTooManyConnections,
+                      shutting_down_ ? "the coordinator is shutting down" : "sorry, too many clients already"),
+            true);
         sock->Write(&out);
         sock->Close();
         return;

@@ -33,7 +33,7 @@ FrameResult DecodeFrame(std::string_view data, size_t max_message) {
         r.status = FrameStatus::kError;
         unsigned char c = static_cast<unsigned char>(type);
         r.error = (c >= 0x20 && c < 0x7f) ? std::string("invalid frontend message type ") + type
-                                           : "invalid frontend message type " + std::to_string(c);
+                                          : "invalid frontend message type " + std::to_string(c);
         return r;
     }
     if (data.size() < 5) return r;

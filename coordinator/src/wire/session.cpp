@@ -92,7 +92,8 @@ SessionEvent Session::OnStartupPacket(std::string_view payload) {
     startup_ = std::move(packet).value();
     if (!startup_.Param("replication").empty() && startup_.Param("replication") != "false" &&
         startup_.Param("replication") != "off" && startup_.Param("replication") != "0") {
-        return Fail(MakeError(iostate::kFeatureNotSupported, "replication connections are not supported by the coordinator"));
+        return Fail(
+            MakeError(iostate::kFeatureNotSupported, "replication connections are not supported by the coordinator"));
     }
     std::string db = startup_.Param("database");
     if (db.empty()) db = startup_.Param("user");
@@ -118,7 +119,8 @@ SessionEvent Session::OnSaslMessage(std::string_view payload) {
         auto init = DecodeSaslInitialResponse(payload);
         if (!init) return Fail(init.error());
         if (init->mechanism != "SCRAM-SHA-256") {
-            return Fail(MakeError(iostate::kProtocolViolation, "client selected an invalid SASL authentication mechanism"));
+            return Fail(
+                MakeError(iostate::kProtocolViolation, "client selected an invalid SASL authentication mechanism"));
         }
         auto first = scram_->HandleClientFirst(init->data);
         if (!first) return Fail(first.error());

@@ -39,7 +39,7 @@ enum class AuthMode { kTrust, kScramSha256 };
 struct SessionOptions {
     AuthMode auth = AuthMode::kTrust;
     const std::map<std::string, auth::ScramSecret>* users = nullptr;  ///< scram users (not owned)
-    std::string database;             ///< the one database clients may name ("" = any)
+    std::string database;                                             ///< the one database clients may name ("" = any)
     size_t max_message = kDefaultMaxMessage;
     /** ParameterStatus values sent after authentication (client overrides for reportable ones). */
     std::vector<std::pair<std::string, std::string>> server_params;

@@ -27,15 +27,17 @@ std::string Hmac(const std::string& key, const std::string& data) {
 }
 
 // Computes the client-final-message like libpq does (the client side of the exchange).
-std::string ClientFinal(const std::string& password, const std::string& client_first_bare, const std::string& server_first) {
+std::string ClientFinal(const std::string& password, const std::string& client_first_bare,
+                        const std::string& server_first) {
     std::string nonce = server_first.substr(2, server_first.find(',') - 2);
     size_t s = server_first.find(",s=") + 3;
     size_t i = server_first.find(",i=");
     std::string salt = *Base64Decode(server_first.substr(s, i - s));
     int iter = std::stoi(server_first.substr(i + 3));
     unsigned char salted[32];
-    PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()), reinterpret_cast<const unsigned char*>(salt.data()),
-                      static_cast<int>(salt.size()), iter, EVP_sha256(), 32, salted);
+    PKCS5_PBKDF2_HMAC(password.data(), static_cast<int>(password.size()),
+                      reinterpret_cast<const unsigned char*>(salt.data()), static_cast<int>(salt.size()), iter,
+                      EVP_sha256(), 32, salted);
     std::string sp(reinterpret_cast<char*>(salted), 32);
     std::string client_key = Hmac(sp, "Client Key");
     unsigned char stored[32];

@@ -13,7 +13,8 @@ using test::SplitBackend;
 
 namespace {
 
-SessionOptions Options(AuthMode mode = AuthMode::kTrust, const std::map<std::string, auth::ScramSecret>* users = nullptr) {
+SessionOptions Options(AuthMode mode = AuthMode::kTrust,
+                       const std::map<std::string, auth::ScramSecret>* users = nullptr) {
     SessionOptions o;
     o.auth = mode;
     o.users = users;
@@ -64,7 +65,8 @@ TEST_CASE("SSLRequest is refused with N, then trust startup succeeds", "[session
 
 TEST_CASE("messages are handed out one at a time, also when fed byte by byte", "[session]") {
     Session t(Options());
-    std::string bytes = test::Startup({{"user", "postgres"}}) + test::Typed('Q', std::string("select 1\0", 9)) + test::Typed('X', "");
+    std::string bytes =
+        test::Startup({{"user", "postgres"}}) + test::Typed('Q', std::string("select 1\0", 9)) + test::Typed('X', "");
     std::vector<SessionEvent> events;
     for (char c : bytes) {
         t.Feed(std::string_view(&c, 1));
@@ -97,10 +99,10 @@ TEST_CASE("garbage, oversized and unknown messages close only with 08P01", "[ses
         CHECK(s.closed());
     };
     expect_protocol_error("\x01\x02\x03\x04\x05\x06");
-    expect_protocol_error(std::string("Q\x7f\xff\xff\xff", 5));       // oversized length field
-    expect_protocol_error(std::string("Q\x00\x00\x08\x00", 5));       // 2048 > max_message (1024)
-    expect_protocol_error(std::string("Q\x00\x00\x00\x02", 5));       // length below 4
-    expect_protocol_error(test::Typed('p', "password"));               // password after auth
+    expect_protocol_error(std::string("Q\x7f\xff\xff\xff", 5));  // oversized length field
+    expect_protocol_error(std::string("Q\x00\x00\x08\x00", 5));  // 2048 > max_message (1024)
+    expect_protocol_error(std::string("Q\x00\x00\x00\x02", 5));  // length below 4
+    expect_protocol_error(test::Typed('p', "password"));         // password after auth
 
     SECTION("garbage instead of a startup packet") {
         Session s(Options());
@@ -138,7 +140,8 @@ TEST_CASE("cancel requests and wrong databases", "[session]") {
 }
 
 TEST_CASE("SCRAM authentication through the session", "[session][scram]") {
-    std::map<std::string, auth::ScramSecret> users{{"alice", auth::MakeScramSecret("s3cret", "0123456789abcdef", 4096)}};
+    std::map<std::string, auth::ScramSecret> users{
+        {"alice", auth::MakeScramSecret("s3cret", "0123456789abcdef", 4096)}};
     auto sasl_initial = [](const std::string& data) {
         std::string p;
         MessageWriter w(&p);

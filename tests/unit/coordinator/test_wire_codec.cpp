@@ -187,7 +187,10 @@ TEST_CASE("backend messages encode as PostgreSQL sends them", "[wire]") {
     CHECK(msgs[0].type == 'T');
     CHECK(msgs[0].payload.size() == 2 + 3 + 4 + 2 + 4 + 2 + 4 + 2);
     CHECK(msgs[1].type == 'D');
-    CHECK(msgs[1].payload == std::string("\x00\x02\x00\x00\x00\x02" "42" "\xff\xff\xff\xff", 12));
+    CHECK(msgs[1].payload == std::string("\x00\x02\x00\x00\x00\x02"
+                                         "42"
+                                         "\xff\xff\xff\xff",
+                                         12));
     CHECK(msgs[2].payload == std::string("SELECT 1\0", 9));
     CHECK(msgs[3].payload == "T");
     CHECK(ErrorField(msgs[4].payload, 'C') == "42P01");

@@ -18,8 +18,12 @@ void WriteCopyResponse(std::string* out, char type, bool binary, int16_t ncols) 
 
 }  // namespace
 
-void WriteCopyInResponse(std::string* out, bool binary, int16_t ncols) { WriteCopyResponse(out, 'G', binary, ncols); }
-void WriteCopyOutResponse(std::string* out, bool binary, int16_t ncols) { WriteCopyResponse(out, 'H', binary, ncols); }
+void WriteCopyInResponse(std::string* out, bool binary, int16_t ncols) {
+    WriteCopyResponse(out, 'G', binary, ncols);
+}
+void WriteCopyOutResponse(std::string* out, bool binary, int16_t ncols) {
+    WriteCopyResponse(out, 'H', binary, ncols);
+}
 
 // Writes one CopyData chunk.
 void WriteCopyData(std::string* out, std::string_view data) {

@@ -38,8 +38,12 @@ int16_t FormatAt(const std::vector<int16_t>& codes, size_t i) {
 
 }  // namespace
 
-int16_t BindMessage::ParamFormat(size_t i) const { return FormatAt(param_formats, i); }
-int16_t BindMessage::ResultFormat(size_t i) const { return FormatAt(result_formats, i); }
+int16_t BindMessage::ParamFormat(size_t i) const {
+    return FormatAt(param_formats, i);
+}
+int16_t BindMessage::ResultFormat(size_t i) const {
+    return FormatAt(result_formats, i);
+}
 
 // Decodes Parse: name, query, int16 n, n type OIDs.
 Expected<ParseMessage> DecodeParse(std::string_view payload) {
@@ -121,11 +125,21 @@ Expected<CloseMessage> DecodeClose(std::string_view payload) {
     return CloseMessage{static_cast<char>(kind), std::string(name)};
 }
 
-void WriteParseComplete(std::string* out) { WriteEmpty(out, '1'); }
-void WriteBindComplete(std::string* out) { WriteEmpty(out, '2'); }
-void WriteCloseComplete(std::string* out) { WriteEmpty(out, '3'); }
-void WriteNoData(std::string* out) { WriteEmpty(out, 'n'); }
-void WritePortalSuspended(std::string* out) { WriteEmpty(out, 's'); }
+void WriteParseComplete(std::string* out) {
+    WriteEmpty(out, '1');
+}
+void WriteBindComplete(std::string* out) {
+    WriteEmpty(out, '2');
+}
+void WriteCloseComplete(std::string* out) {
+    WriteEmpty(out, '3');
+}
+void WriteNoData(std::string* out) {
+    WriteEmpty(out, 'n');
+}
+void WritePortalSuspended(std::string* out) {
+    WriteEmpty(out, 's');
+}
 
 // Writes ParameterDescription: int16 count, then the type OIDs.
 void WriteParameterDescription(std::string* out, const std::vector<uint32_t>& types) {

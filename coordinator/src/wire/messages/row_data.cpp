@@ -38,7 +38,9 @@ void DataRowWriter::Cell(std::string_view value) {
 }
 
 // Appends a NULL cell (length -1).
-void DataRowWriter::Null() { MessageWriter(out_).Int32(-1); }
+void DataRowWriter::Null() {
+    MessageWriter(out_).Int32(-1);
+}
 
 // Patches the DataRow length.
 void DataRowWriter::End() {

@@ -37,21 +37,28 @@ Expected<StartupPacket> DecodeStartupPacket(std::string_view payload) {
             break;
     }
     if ((code >> 16) != 3) {
-        return MakeError(sqlstate::kFeatureNotSupported,
-                         "unsupported frontend protocol " + std::to_string(code >> 16) + "." +
-                             std::to_string(code & 0xffff) + ": server supports 3.0 to 3.0");
+        return MakeError(sqlstate::kFeatureNotSupported, "unsupported frontend protocol " + std::to_string(code >> 16) +
+                                                             "." + std::to_string(code & 0xffff) +
+                                                             ": server supports 3.0 to 3.0");
     }
     // Name/value pairs, terminated by an empty name.
     while (true) {
         std::string_view name, value;
-        if (!r.CString(&name)) return MakeError(sqlstate::kProtocolViolation, "invalid startup packet layout: expected terminator as last byte");
+        if (!r.CString(&name))
+            return MakeError(sqlstate::kProtocolViolation,
+                             "invalid startup packet layout: expected terminator as last byte");
         if (name.empty()) break;
-        if (!r.CString(&value)) return MakeError(sqlstate::kProtocolViolation, "invalid startup packet layout: expected terminator as last byte");
+        if (!r.CString(&value))
+            return MakeError(sqlstate::kProtocolViolation,
+                             "invalid startup packet layout: expected terminator as last byte");
         p.params.emplace_back(std::string(name), std::string(value));
     }
-    if (!r.AtEnd()) return MakeError(sqlstate::kProtocolViolation, "invalid startup packet layout: expected terminator as last byte");
+    if (!r.AtEnd())
+        return MakeError(sqlstate::kProtocolViolation,
+                         "invalid startup packet layout: expected terminator as last byte");
     if (p.Param("user").empty()) {
-        return MakeError(iostate::kInvalidAuthorizationSpecification, "no PostgreSQL user name specified in startup packet");
+        return MakeError(iostate::kInvalidAuthorizationSpecification,
+                         "no PostgreSQL user name specified in startup packet");
     }
     return p;
 }
@@ -61,7 +68,8 @@ Expected<SaslInitialResponse> DecodeSaslInitialResponse(std::string_view payload
     MessageReader r(payload);
     std::string_view mech, data;
     int32_t len = 0;
-    if (!r.CString(&mech) || !r.Int32(&len)) return MakeError(sqlstate::kProtocolViolation, "malformed SASLInitialResponse message");
+    if (!r.CString(&mech) || !r.Int32(&len))
+        return MakeError(sqlstate::kProtocolViolation, "malformed SASLInitialResponse message");
     if (len > 0 && !r.Bytes(static_cast<size_t>(len), &data)) {
         return MakeError(sqlstate::kProtocolViolation, "malformed SASLInitialResponse message");
     }

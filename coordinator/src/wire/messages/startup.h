@@ -22,8 +22,8 @@ struct StartupPacket {
     enum class Kind { kStartup, kSsl, kGssEnc, kCancel };
     Kind kind = Kind::kStartup;
     std::vector<std::pair<std::string, std::string>> params;  ///< kStartup: user, database, ...
-    int32_t cancel_pid = 0;                                     ///< kCancel
-    int32_t cancel_key = 0;                                     ///< kCancel
+    int32_t cancel_pid = 0;                                   ///< kCancel
+    int32_t cancel_key = 0;                                   ///< kCancel
 
     /** Value of startup parameter `name`, or "" when absent. */
     std::string Param(std::string_view name) const;
