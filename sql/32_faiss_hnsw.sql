@@ -59,11 +59,39 @@ RESET jadevector.ef_search;
 -- all live rows are reachable
 SELECT count(*) FROM (SELECT id FROM hnsw_items ORDER BY embedding <-> '[0,0,0,0,0,0,0,0]' LIMIT 5000) s;
 
+-- jadevector_merge_delta() (and VACUUM, once the delta has grown) folds the delta into the graph
+INSERT INTO hnsw_items VALUES (5002, 0, '[98,98,98,98,98,98,98,98]');
+SELECT graph_vectors, graph_tombstones, delta_vectors FROM jadevector_index_info('hnsw_idx');
+SELECT jadevector_merge_delta('hnsw_idx');
+SELECT graph_vectors, graph_tombstones, delta_vectors FROM jadevector_index_info('hnsw_idx');
+SELECT id FROM hnsw_items ORDER BY embedding <-> '[99,99,99,99,99,99,99,99]' LIMIT 2;
+SELECT count(*), count(DISTINCT id) FROM (SELECT id FROM hnsw_items ORDER BY embedding <-> '[0,0,0,0,0,0,0,0]' LIMIT 5000) s;
+INSERT INTO hnsw_items
+SELECT i, i % 20, (SELECT array_agg(round((cos(i * 0.29 + j * 0.9) * 10)::numeric, 2))::float4[]
+                     FROM generate_series(1, 8) j)::vector
+  FROM generate_series(10001, 11200) i;
+VACUUM hnsw_items;
+SELECT graph_vectors, delta_vectors FROM jadevector_index_info('hnsw_idx');
+SELECT id FROM hnsw_items ORDER BY embedding <-> (SELECT embedding FROM hnsw_items WHERE id = 11111) LIMIT 1;
+DELETE FROM hnsw_items WHERE id > 10000;
+VACUUM hnsw_items;
+SELECT graph_vectors, graph_tombstones, delta_vectors FROM jadevector_index_info('hnsw_idx');
+
 -- REINDEX folds the delta into a new graph and drops the tombstones
 REINDEX INDEX hnsw_idx;
 SELECT graph_vectors, graph_tombstones, delta_vectors FROM jadevector_index_info('hnsw_idx');
 SELECT id FROM hnsw_items ORDER BY embedding <-> '[99,99,99,99,99,99,99,99]' LIMIT 1;
 DROP INDEX hnsw_idx;
+
+-- an HNSW index created on an empty table gets its graph from the first merge
+CREATE TABLE hnsw_empty (id int, embedding vector(8));
+CREATE INDEX hnsw_empty_idx ON hnsw_empty USING hnsw (embedding);
+INSERT INTO hnsw_empty SELECT id, embedding FROM hnsw_items WHERE id <= 200;
+SELECT graph_vectors, delta_vectors FROM jadevector_index_info('hnsw_empty_idx');
+SELECT jadevector_merge_delta('hnsw_empty_idx');
+SELECT graph_vectors, delta_vectors FROM jadevector_index_info('hnsw_empty_idx');
+SELECT id FROM hnsw_empty ORDER BY embedding <-> (SELECT embedding FROM hnsw_empty WHERE id = 77) LIMIT 1;
+DROP TABLE hnsw_empty;
 
 -- HNSW,SQ8 is re-ranked with exact heap distances
 CREATE INDEX hnsw_sq ON hnsw_items USING faiss (embedding) WITH (factory = 'HNSW16,SQ8');

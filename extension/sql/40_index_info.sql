@@ -6,3 +6,8 @@ CREATE FUNCTION jadevector_index_info(index regclass,
     AS 'MODULE_PATHNAME' LANGUAGE C STRICT;
 COMMENT ON FUNCTION jadevector_index_info(regclass) IS
     'what a faiss/hnsw/ivfflat index holds: resolved factory, metric, sizes, tombstones, HNSW delta';
+
+CREATE FUNCTION jadevector_merge_delta(index regclass) RETURNS bigint
+    AS 'MODULE_PATHNAME' LANGUAGE C STRICT;
+COMMENT ON FUNCTION jadevector_merge_delta(regclass) IS
+    'folds the rows inserted into an HNSW index since its build (the delta) into its graph; VACUUM does it when the delta has grown';

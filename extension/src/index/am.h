@@ -98,6 +98,9 @@ IndexBulkDeleteResult* jadebulkdelete(IndexVacuumInfo* info, IndexBulkDeleteResu
                                       IndexBulkDeleteCallback callback, void* callback_state);
 IndexBulkDeleteResult* jadevacuumcleanup(IndexVacuumInfo* info, IndexBulkDeleteResult* stats);
 
+// merge.cpp: folds the HNSW delta into the graph (force: any size); returns rows merged.
+int64 MergeHnswDelta(Relation index, bool force);
+
 // cost.cpp
 void jadecostestimate(PlannerInfo* root, IndexPath* path, double loop_count, Cost* startup_cost,
                       Cost* total_cost, Selectivity* selectivity, double* correlation, double* pages);

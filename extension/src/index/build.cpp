@@ -362,7 +362,7 @@ IndexBuildResult* JadeBuild(Relation heap, Relation index, IndexInfo* info, Jade
             });
             pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseWrite);
             meta.blob_head = WriteEngineBlob(&st, true, &meta.blob_bytes);
-            meta.idmap_head = WriteIdMap(index, st.batch_ids, n, &meta.idmap_blocks);
+            meta.idmap_head = WriteIdMap(index, st.batch_ids, n, &meta.idmap_blocks, false);
             int auto_ef = 0;
             jade::pg::CallCpp([&]() {
                 auto_ef = EngineHnswCalibrate(st.owner->hnsw, st.batch, n, kCalibrationRecall, jade_build_threads);

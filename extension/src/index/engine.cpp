@@ -162,6 +162,12 @@ int EngineHnswCalibrate(EngineHnsw* e, const float* x, int64_t n, double target,
     return engine::CalibrateEfSearch(*e->graph, x, labels.data(), n, target);
 }
 
+void EngineHnswAdd(EngineHnsw* e, const float* x, int64_t n, int64_t first_label, int threads) {
+    std::vector<int64_t> labels(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; i++) labels[i] = first_label + i;
+    e->graph->Add(x, labels.data(), n, threads);
+}
+
 void EngineHnswSerialize(EngineHnsw* e, const char** data, size_t* len) {
     e->serialized = e->graph->Serialize();
     *data = reinterpret_cast<const char*>(e->serialized.data());

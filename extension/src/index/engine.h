@@ -80,6 +80,8 @@ EngineHnsw* EngineHnswBuild(const char* factory, uint32_t dims, uint32_t metric,
 // Measures the smallest ef (16..1024) reaching `target` recall@10 for queries drawn from the n
 // indexed vectors x against exact search over all of them; returns it (1024 when none does).
 int EngineHnswCalibrate(EngineHnsw* h, const float* x, int64_t n, double target, int threads);
+// Appends n vectors to the graph with labels first_label, first_label + 1, ...
+void EngineHnswAdd(EngineHnsw* h, const float* x, int64_t n, int64_t first_label, int threads);
 void EngineHnswSerialize(EngineHnsw* h, const char** data, size_t* len);
 EngineHnsw* EngineHnswLoad(const char* data, size_t len, uint32_t dims, uint32_t metric);
 size_t EngineHnswMemoryBytes(const EngineHnsw* h);

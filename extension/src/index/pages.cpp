@@ -320,25 +320,33 @@ const uint8* ListEntryCode(Relation index, const uint8* slot, uint32 code_size, 
     return scratch;
 }
 
-BlockNumber WriteIdMap(Relation index, const int64* ids, uint64 n, uint32* nblocks) {
+BlockNumber WriteIdMap(Relation index, const int64* ids, uint64 n, uint32* nblocks, bool wal) {
     BlockNumber first = InvalidBlockNumber;
     uint64 off = 0;
     *nblocks = 0;
+    // Contiguity lets IdMapLookup compute a block from an id; the extension lock is held across
+    // the whole map so no concurrent extension (an insert's new list page) lands in between.
+    bool need_lock = !RELATION_IS_LOCAL(index);
+    if (need_lock) LockRelationForExtension(index, ExclusiveLock);
     while (off < n) {
-        Buffer buf = NewBuffer(index, MAIN_FORKNUM);
+        Buffer buf = ReadBufferExtended(index, MAIN_FORKNUM, P_NEW, RBM_NORMAL, nullptr);
+        LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
         if (first == InvalidBlockNumber) first = BufferGetBlockNumber(buf);
         if (BufferGetBlockNumber(buf) != first + *nblocks)
             elog(ERROR, "jadevector: id map is not contiguous (block %u)", BufferGetBlockNumber(buf));
-        Page page = BufferGetPage(buf);
+        PageEdit edit;
+        EditBegin(&edit, index, wal);
+        Page page = EditPage(&edit, buf, true);
         InitPage(page, kPageIdMap);
         uint64 m = Min(static_cast<uint64>(kIdMapPerPage), n - off);
         memcpy(PageGetContents(page), ids + off, m * sizeof(int64));
         ((PageHeader)page)->pd_lower = PageGetContents(page) + m * sizeof(int64) - (char*)page;
-        MarkBufferDirty(buf);
+        EditFinish(&edit);
         UnlockReleaseBuffer(buf);
         off += m;
         (*nblocks)++;
     }
+    if (need_lock) UnlockRelationForExtension(index, ExclusiveLock);
     return first;
 }
 

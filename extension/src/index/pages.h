@@ -74,8 +74,8 @@ void ReadBlobInto(Relation index, BlockNumber head, uint64 len, char* dst);
 // Returns the code of a list entry: inline slot, or assembled from its blob chain into scratch.
 const uint8* ListEntryCode(Relation index, const uint8* slot, uint32 code_size, uint8* scratch);
 
-// Writes the HNSW id map (graph id -> heap TID encoded as int64) contiguously (build, no WAL).
-BlockNumber WriteIdMap(Relation index, const int64* ids, uint64 n, uint32* nblocks);
+// Writes the HNSW id map (graph id -> heap TID encoded as int64) on contiguous new pages.
+BlockNumber WriteIdMap(Relation index, const int64* ids, uint64 n, uint32* nblocks, bool wal);
 
 // Returns the int64 TID of graph id `id` (-1 when tombstoned).
 int64 IdMapLookup(Relation index, const JadeMetaPageData* meta, int64 id);

@@ -44,6 +44,8 @@ extern "C" {
 namespace jade::ext::index {
 
 inline constexpr int kRerankChunkPerFactor = 32;
+// Marks delta TIDs in the HNSW `seen` set, whose other keys are graph ids (both < 2^48).
+inline constexpr int64 kDeltaTidTag = int64{1} << 62;
 
 struct Candidate {
     double distance;
@@ -417,6 +419,12 @@ static bool RefillHnsw(IndexScanDesc scan, ScanOpaque* so) {
         ctl.hcxt = so->query_cxt;
         so->seen = hash_create("jadevector hnsw seen", 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
         ScanRawList(scan, so, 0);  // the delta: exact
+        // Remember the delta's TIDs: after a crash in the middle of a delta merge (merge.cpp) a
+        // row can be in the graph and still in the delta; it must be returned once.
+        for (int64 i = 0; i < so->nout; i++) {
+            int64 key = so->out[i].id | kDeltaTidTag;
+            hash_search(so->seen, &key, HASH_ENTER, nullptr);
+        }
         so->cur_ef = so->ef;
     } else {
         so->cur_ef = static_cast<int>(std::min<int64>(static_cast<int64>(so->cur_ef) * 2, INT_MAX / 2));
@@ -441,6 +449,8 @@ static bool RefillHnsw(IndexScanDesc scan, ScanOpaque* so) {
         if (found) continue;
         int64 tid = IdMapLookup(scan->indexRelation, &m, I[i]);
         if (tid < 0) continue;  // tombstone: removed by VACUUM
+        int64 delta_key = tid | kDeltaTidTag;
+        if (hash_search(so->seen, &delta_key, HASH_FIND, nullptr) != nullptr) continue;
         double d;
         if (m.lossy) {
             if (!HeapDistance(scan, so, tid, &d)) continue;

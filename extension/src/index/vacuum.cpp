@@ -131,6 +131,9 @@ static bool NeverDead(ItemPointer tid, void* state) { return false; }
 
 IndexBulkDeleteResult* jadevacuumcleanup(IndexVacuumInfo* info, IndexBulkDeleteResult* stats) {
     if (info->analyze_only) return stats;
+    // A grown HNSW delta is folded into the graph here, so autovacuum keeps searches fast
+    // without a REINDEX (merge.cpp). Counting afterwards reports the merged state.
+    if (MergeHnswDelta(info->index, false) > 0) stats = nullptr;
     if (stats == nullptr) stats = jadebulkdelete(info, nullptr, NeverDead, nullptr);
     stats->num_pages = RelationGetNumberOfBlocks(info->index);
     return stats;
