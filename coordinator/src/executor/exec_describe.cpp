@@ -114,7 +114,8 @@ void ClientSession::DescribeStatement(std::shared_ptr<PreparedStmt> stmt, const 
     };
     auto spec = std::make_shared<MergeSpec>(plan->merge);
     bool fan_out = plan->kind == PlanKind::kFanOut;
-    cb.on_done = [this, error, described, stmt, param_types, task, write_params, spec, fan_out, formats,
+    bool shard_relation = plan->kind != PlanKind::kPassthrough;
+    cb.on_done = [this, error, described, stmt, param_types, task, write_params, spec, fan_out, formats, shard_relation,
                   done](const Error* err) {
         if (*error || err != nullptr || !*described) {
             if (*error) {
@@ -155,7 +156,7 @@ void ClientSession::DescribeStatement(std::shared_ptr<PreparedStmt> stmt, const 
             }
             wire::WriteRowDescription(&out(), fields);
         } else {
-            wire::WriteRowDescription(&out(), FieldsOf(d, formats));
+            wire::WriteRowDescription(&out(), FieldsOf(d, formats, shard_relation));
         }
         done(true);
     };

@@ -272,6 +272,7 @@ void ClientSession::RunRelay(const StatementExec& exec, const Plan& plan, DoneFn
     }
     const Task& task = plan.tasks[0];
     auto relay = std::make_shared<ResultRelay>(&out(), exec.result_formats, exec.describe, exec.extended);
+    relay->SetShardRelation(plan.kind != PlanKind::kPassthrough);
     FormatChoice fmt = ChooseFormats(exec.result_formats);
     std::vector<Lane> lanes{LaneFor(task.node)};
     lanes[0].ops.push_back(TaskOp(task, exec.params, fmt.worker_format, /*single_row=*/true, 0));
@@ -564,7 +565,7 @@ void ClientSession::RunModify(const StatementExec& exec, const Plan& plan, DoneF
         if (status == PGRES_SINGLE_TUPLE || status == PGRES_TUPLES_OK) {
             // RETURNING rows: one RowDescription, then every shard's rows.
             if (describe && !st->described) {
-                wire::WriteRowDescription(&out(), FieldsOf(res.get(), formats));
+                wire::WriteRowDescription(&out(), FieldsOf(res.get(), formats, true));
                 st->described = true;
             }
             if (status == PGRES_SINGLE_TUPLE) {

@@ -74,14 +74,15 @@ Error ErrorOf(const PGresult* res) {
 }
 
 // Rebuilds RowDescription from the result's attribute metadata.
-std::vector<wire::FieldDesc> FieldsOf(const PGresult* res, const std::vector<int16_t>& result_formats) {
+std::vector<wire::FieldDesc> FieldsOf(const PGresult* res, const std::vector<int16_t>& result_formats,
+                                      bool shard_relation) {
     int n = PQnfields(res);
     std::vector<wire::FieldDesc> fields(n);
     for (int i = 0; i < n; ++i) {
         auto& f = fields[i];
         f.name = PQfname(res, i);
-        f.table_oid = PQftable(res, i);
-        f.column = static_cast<int16_t>(PQftablecol(res, i));
+        f.table_oid = shard_relation ? 0 : PQftable(res, i);
+        f.column = shard_relation ? 0 : static_cast<int16_t>(PQftablecol(res, i));
         f.type_oid = PQftype(res, i);
         f.type_len = static_cast<int16_t>(PQfsize(res, i));
         f.typmod = PQfmod(res, i);
@@ -104,7 +105,7 @@ bool ResultRelay::OnResult(const PGresult* res) {
         case PGRES_SINGLE_TUPLE:
         case PGRES_TUPLES_OK: {
             if (describe_ && !described_) {
-                wire::WriteRowDescription(out_, FieldsOf(res, formats_));
+                wire::WriteRowDescription(out_, FieldsOf(res, formats_, shard_relation_));
                 described_ = true;
             }
             int n = PQntuples(res);

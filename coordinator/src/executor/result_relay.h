@@ -33,12 +33,17 @@ wire::ErrorFields ErrorFieldsOf(const PGresult* res);
 // The primary fields of a worker error as an Error (for coordinator-side decisions).
 Error ErrorOf(const PGresult* res);
 // RowDescription fields of a result with the client's formats.
-std::vector<wire::FieldDesc> FieldsOf(const PGresult* res, const std::vector<int16_t>& result_formats);
+// `shard_relation`: the columns come from a shard table, whose OID means nothing to the client,
+// so table OID and column number are sent as 0 (as for a computed column).
+std::vector<wire::FieldDesc> FieldsOf(const PGresult* res, const std::vector<int16_t>& result_formats,
+                                      bool shard_relation = false);
 
 class ResultRelay {
 public:
     /** `describe`: send RowDescription (simple protocol, or extended after Describe). */
     ResultRelay(std::string* out, std::vector<int16_t> result_formats, bool describe, bool extended);
+    /** Rows come from shard tables: hide their table OIDs (see FieldsOf). */
+    void SetShardRelation(bool v) { shard_relation_ = v; }
 
     /** Handles one result; returns false when the statement failed (error already written). */
     bool OnResult(const PGresult* res);
@@ -56,6 +61,7 @@ private:
     bool describe_;
     bool extended_;
     bool described_ = false;
+    bool shard_relation_ = false;
     bool failed_ = false;
     Error error_;
     uint64_t rows_ = 0;
