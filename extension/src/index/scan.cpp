@@ -88,6 +88,7 @@ struct ScanOpaque {
     // HNSW
     int cur_ef;
     HTAB* seen;
+    bool exhaustive_done;
     // heap re-ranking for lossy codes
     IndexFetchTableData* fetch;
     TupleTableSlot* slot;
@@ -216,6 +217,7 @@ void jaderescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, i
     so->next_list = 0;
     so->seen = nullptr;
     so->cur_ef = 0;
+    so->exhaustive_done = false;
     so->visited = 0;
     so->have_last = false;
     so->started = false;
@@ -405,10 +407,33 @@ static bool RefillIvf(IndexScanDesc scan, ScanOpaque* so) {
     return true;
 }
 
+// Returns, once, every live graph row the searches never reached, with exact distances from the
+// heap: HNSW graphs can leave a few nodes unreachable (more so with many tombstones), and an
+// iterative scan that ran the graph dry must still be able to return every row.
+static bool RefillHnswExhaustive(IndexScanDesc scan, ScanOpaque* so) {
+    if (so->exhaustive_done) return false;
+    so->exhaustive_done = true;
+    for (uint64 g = 0; g < so->meta.graph_ntotal; g++) {
+        int64 gid = static_cast<int64>(g);
+        if (hash_search(so->seen, &gid, HASH_FIND, nullptr) != nullptr) continue;
+        int64 tid = IdMapLookup(scan->indexRelation, &so->meta, gid);
+        if (tid < 0) continue;
+        int64 delta_key = tid | kDeltaTidTag;
+        if (hash_search(so->seen, &delta_key, HASH_FIND, nullptr) != nullptr) continue;
+        double d;
+        if (HeapDistance(scan, so, tid, &d)) Push(so, &so->out, &so->nout, &so->out_cap, d, tid);
+        if (g % 1024 == 0) CHECK_FOR_INTERRUPTS();
+    }
+    return true;
+}
+
 // Produces the next HNSW batch: a graph search with a larger ef, plus (first time) the delta.
 static bool RefillHnsw(IndexScanDesc scan, ScanOpaque* so) {
     const JadeMetaPageData& m = so->meta;
     bool first = so->cur_ef == 0;
+    if (!first && so->iterative && so->cur_ef >= static_cast<int64>(m.graph_ntotal) &&
+        (so->max_visit == 0 || so->cur_ef < so->max_visit))
+        return RefillHnswExhaustive(scan, so);
     if (!first && (!so->iterative || so->cur_ef >= static_cast<int64>(m.graph_ntotal))) return false;
     if (!first && so->max_visit > 0 && so->cur_ef >= so->max_visit) return false;
     if (first) {
