@@ -23,7 +23,7 @@ namespace jade::ext::engine {
 
 inline constexpr uint32_t kIvfCodecMagic = 0x4A495643;  // "JIVC"
 inline constexpr uint32_t kHnswGraphMagic = 0x4A484E57;  // "JHNW"
-inline constexpr uint32_t kEnvelopeVersion = 1;
+inline constexpr uint32_t kEnvelopeVersion = 2;  // 2: HNSW graphs carry the inner-product norm bound
 
 // Writes fixed-size values and byte runs to a sink.
 class ByteWriter {

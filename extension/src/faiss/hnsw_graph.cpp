@@ -6,6 +6,15 @@
 //   * an exception escaping an OpenMP region terminates the process, so the selector callback
 //     used during search never throws, and nothing is thrown from inside FAISS loops;
 //   * the graph stores neighbor ids as 32-bit ints: sizes are checked before adding.
+//
+// Inner product is not a metric, and HNSW walks with it get trapped at large-norm hubs (0.74
+// recall@10 at ef 256 on the unit tests' clustered data). So InnerProduct graphs use the
+// classic reduction of maximum inner product search to L2 search (Bachrach et al., RecSys
+// 2014): with M >= every stored norm, x' = [x, sqrt(M² - |x|²)] and q' = [q, 0] give
+// |q' - x'|² = |q|² + M² - 2 q·x, so L2 order in dim+1 dimensions is inner product order. M is
+// the largest norm at build time (stored with the graph); a vector added later with a larger
+// norm gets 0 as its extra component (slightly misplaced; RebuildLive recomputes M). Returned
+// distances are recomputed from the stored vector, so they are the true -q·x.
 #include "faiss/hnsw_graph.h"
 
 #include <faiss/IndexFlat.h>
@@ -15,11 +24,14 @@
 #include <faiss/index_factory.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "faiss/envelope.h"
 #include "faiss/faiss_guard.h"
 #include "faiss/faiss_io.h"
+#include "distance/distance.h"
 #include "faiss/threads.h"
 #include "faiss/tid.h"
 
@@ -33,12 +45,22 @@ constexpr int64_t kChunkFloats = int64_t{1} << 19;
 // Largest graph FAISS can address (storage_idx_t is a 32-bit int).
 constexpr int64_t kMaxGraphSize = std::numeric_limits<int32_t>::max() - 1;
 
-// FAISS's metric for ours: cosine is inner product on unit vectors.
+// Rows used to train HNSW-SQ8 value ranges (strided sample of larger inputs).
+constexpr int64_t kMaxTrainRows = 262144;
+
+// Whether the graph searches inner product through the L2 reduction (file comment).
+bool UsesMips(const FactorySpec& spec) { return spec.metric == Metric::InnerProduct; }
+
+// Dimension of the FAISS index: one more for the reduction's extra component.
+int FaissDim(const FactorySpec& spec) { return spec.dim + (UsesMips(spec) ? 1 : 0); }
+
+// FAISS's metric for ours: cosine is inner product on unit vectors; inner product is L2 after
+// the reduction.
 faiss::MetricType FaissMetric(Metric metric) {
     switch (metric) {
         case Metric::L2:
-            return faiss::METRIC_L2;
         case Metric::InnerProduct:
+            return faiss::METRIC_L2;
         case Metric::Cosine:
             return faiss::METRIC_INNER_PRODUCT;
         case Metric::L1:
@@ -47,21 +69,50 @@ faiss::MetricType FaissMetric(Metric metric) {
     return faiss::METRIC_L2;
 }
 
+// Largest Euclidean norm among n raw rows.
+float MaxNorm(const float* x, int64_t n, int dim) {
+    double best = 0.0;
+    for (int64_t i = 0; i < n; i++) best = std::max(best, static_cast<double>(NormSquared(x + i * dim, dim)));
+    return static_cast<float>(std::sqrt(best));
+}
+
 // Rejects a caller bug.
 void Require(bool ok, const char* what) {
     if (!ok) throw JadeError(sqlstate::kInternalError, std::string("invalid HNSW graph call: ") + what);
 }
 
-// Copies m raw vectors into buf, normalized for cosine; returns the pointer to use.
-const float* Prepared(Metric metric, int dim, int64_t m, const float* x, std::vector<float>* buf) {
-    if (metric != Metric::Cosine) return x;
-    buf->resize(static_cast<size_t>(m) * dim);
+// Writes m raw rows as FAISS must see them into buf (FaissDim wide): normalized for cosine,
+// extended by sqrt(M² - |x|²) for inner product. Returns the rows to hand to FAISS.
+const float* PrepareRows(const FactorySpec& spec, float max_norm, int64_t m, const float* x, std::vector<float>* buf) {
+    if (spec.metric != Metric::Cosine && !UsesMips(spec)) return x;
+    int dim = spec.dim, fd = FaissDim(spec);
+    buf->resize(static_cast<size_t>(m) * fd);
     for (int64_t i = 0; i < m; i++) {
-        if (!PrepareVector(metric, x + i * dim, dim, buf->data() + i * dim))
+        float* out = buf->data() + i * fd;
+        if (!PrepareVector(spec.metric, x + i * dim, dim, out))
             throw JadeError(sqlstate::kInvalidParameterValue, "cannot index a zero vector with cosine distance",
                             "Cosine distance is undefined for a vector whose norm is 0.");
+        if (UsesMips(spec)) {
+            double rest = static_cast<double>(max_norm) * max_norm - NormSquared(out, dim);
+            out[dim] = rest > 0.0 ? static_cast<float>(std::sqrt(rest)) : 0.0f;
+        }
     }
     return buf->data();
+}
+
+// Creates the empty FAISS graph for a spec.
+std::unique_ptr<faiss::IndexHNSW> NewIndex(const FactorySpec& spec, int ef_construction) {
+    std::unique_ptr<faiss::IndexHNSW> out;
+    FaissCall("creating the HNSW index", [&] {
+        std::unique_ptr<faiss::Index> idx(faiss::index_factory(FaissDim(spec), spec.faiss_key.c_str(), FaissMetric(spec.metric)));
+        auto* h = dynamic_cast<faiss::IndexHNSW*>(idx.get());
+        Require(h != nullptr, "factory did not produce an IndexHNSW");
+        idx.release();
+        out.reset(h);
+    });
+    out->verbose = false;
+    out->hnsw.efConstruction = ef_construction;
+    return out;
 }
 
 // Selects live internal ids that the caller's filter (if any) accepts. Never throws: it runs
@@ -86,8 +137,8 @@ faiss::IndexScalarQuantizer* SqStorage(faiss::IndexHNSW* index) {
 // Checks a deserialized graph's structure so a damaged one cannot send search out of bounds.
 bool GraphIsConsistent(const faiss::IndexHNSW& index, const FactorySpec& spec, int64_t n) {
     const faiss::HNSW& g = index.hnsw;
-    if (index.d != spec.dim || index.ntotal != n || index.metric_type != FaissMetric(spec.metric)) return false;
-    if (index.storage == nullptr || index.storage->ntotal != n || index.storage->d != spec.dim) return false;
+    if (index.d != FaissDim(spec) || index.ntotal != n || index.metric_type != FaissMetric(spec.metric)) return false;
+    if (index.storage == nullptr || index.storage->ntotal != n || index.storage->d != FaissDim(spec)) return false;
     if (spec.family == Family::Hnsw && dynamic_cast<const faiss::IndexFlat*>(index.storage) == nullptr) return false;
     if (spec.family == Family::HnswSq8) {
         auto* sq = dynamic_cast<const faiss::IndexScalarQuantizer*>(index.storage);
@@ -113,8 +164,26 @@ bool GraphIsConsistent(const faiss::IndexHNSW& index, const FactorySpec& spec, i
 
 struct HnswGraph::Impl {
     std::unique_ptr<faiss::IndexHNSW> index;
-    bool broken = false;  // a FAISS add failed midway: the graph may be inconsistent
+    float max_norm = 0.0f;  // inner product: M of the L2 reduction (0 for other metrics)
+    bool broken = false;    // a FAISS add failed midway: the graph may be inconsistent
 };
+
+namespace {
+
+// Trains HNSW-SQ8 value ranges on a strided sample of n raw rows, as FAISS will see them.
+template <class ImplT>
+void TrainStorage(ImplT* impl, const FactorySpec& spec, const float* x, int64_t n, int threads) {
+    int64_t step = std::max<int64_t>(1, (n + kMaxTrainRows - 1) / kMaxTrainRows);
+    std::vector<float> sample;
+    for (int64_t i = 0; i < n; i += step) sample.insert(sample.end(), x + i * spec.dim, x + (i + 1) * spec.dim);
+    int64_t m = static_cast<int64_t>(sample.size()) / spec.dim;
+    std::vector<float> buf;
+    const float* xt = PrepareRows(spec, impl->max_norm, m, sample.data(), &buf);
+    ScopedOmpThreads team(threads);
+    FaissCall("training the HNSW storage", [&] { impl->index->train(m, xt); });
+}
+
+}  // namespace
 
 HnswGraph::HnswGraph(FactorySpec spec, std::unique_ptr<Impl> impl) : spec_(std::move(spec)), impl_(std::move(impl)) {}
 
@@ -135,22 +204,9 @@ std::unique_ptr<HnswGraph> HnswGraph::Build(const FactorySpec& spec, int ef_cons
                             " rows to train its scalar quantizer",
                         "", "Create the index after loading data, or use HNSWm,Flat.");
     auto impl = std::make_unique<Impl>();
-    FaissCall("creating the HNSW index", [&] {
-        std::unique_ptr<faiss::Index> idx(faiss::index_factory(spec.dim, spec.faiss_key.c_str(), FaissMetric(spec.metric)));
-        auto* h = dynamic_cast<faiss::IndexHNSW*>(idx.get());
-        Require(h != nullptr, "factory did not produce an IndexHNSW");
-        idx.release();
-        impl->index.reset(h);
-    });
-    faiss::IndexHNSW* index = impl->index.get();
-    index->verbose = false;
-    index->hnsw.efConstruction = ef_construction;
-    if (!index->is_trained) {
-        ScopedOmpThreads team(threads);
-        std::vector<float> buf;
-        const float* xt = Prepared(spec.metric, spec.dim, n, x, &buf);
-        FaissCall("training the HNSW storage", [&] { index->train(n, xt); });
-    }
+    impl->max_norm = UsesMips(spec) ? MaxNorm(x, n, spec.dim) : 0.0f;
+    impl->index = NewIndex(spec, ef_construction);
+    if (!impl->index->is_trained) TrainStorage(impl.get(), spec, x, n, threads);
     std::unique_ptr<HnswGraph> graph(new HnswGraph(spec, std::move(impl)));
     graph->Add(x, labels, n, threads);
     return graph;
@@ -173,7 +229,7 @@ void HnswGraph::Add(const float* x, const int64_t* labels, int64_t n, int thread
     int64_t chunk = std::max<int64_t>(64, kChunkFloats / spec_.dim);
     for (int64_t off = 0; off < n; off += chunk) {
         int64_t m = std::min(chunk, n - off);
-        const float* xc = Prepared(spec_.metric, spec_.dim, m, x + off * spec_.dim, &buf);
+        const float* xc = PrepareRows(spec_, impl_->max_norm, m, x + off * spec_.dim, &buf);
         labels_.reserve(labels_.size() + m);
         deleted_.reserve(deleted_.size() + m);
         impl_->broken = true;
@@ -197,7 +253,7 @@ int64_t HnswGraph::Search(const float* query, int64_t k, int ef_search, float* d
     std::fill(distances, distances + k, std::numeric_limits<float>::infinity());
     std::fill(labels, labels + k, kNoId);
     if (live_count() == 0) return 0;
-    std::vector<float> qbuf(spec_.dim);
+    std::vector<float> qbuf(FaissDim(spec_), 0.0f);  // inner product: [q, 0]
     if (!PrepareVector(spec_.metric, query, spec_.dim, qbuf.data()))
         throw JadeError(sqlstate::kInvalidParameterValue, "cannot search with a zero vector under cosine distance");
     EnsureSingleThread();
@@ -216,22 +272,28 @@ int64_t HnswGraph::Search(const float* query, int64_t k, int ef_search, float* d
     bool plain = filter == nullptr && deleted_count_ == 0;
     FaissCall("searching the HNSW graph",
               [&] { index->search(1, qbuf.data(), k, distances, ids.data(), plain ? nullptr : &params); });
-    int64_t found = 0;
+    std::vector<std::pair<float, int64_t>> found;
+    std::vector<float> stored(FaissDim(spec_));
     for (int64_t i = 0; i < k; i++) {
-        if (ids[i] < 0 || ids[i] >= size()) {
-            distances[i] = std::numeric_limits<float>::infinity();
-            labels[i] = kNoId;
-            continue;
+        if (ids[i] < 0 || ids[i] >= size()) continue;
+        float d;
+        if (UsesMips(spec_)) {
+            // The true -q·x from the stored vector (the L2 value is only an order proxy).
+            FaissCall("reading HNSW storage", [&] { index->storage->reconstruct(ids[i], stored.data()); });
+            d = -InnerProduct(query, stored.data(), static_cast<size_t>(spec_.dim));
+        } else {
+            d = static_cast<float>(ToOrderDistance(spec_.metric, distances[i]));
         }
-        distances[found] = static_cast<float>(ToOrderDistance(spec_.metric, distances[i]));
-        labels[found] = labels_[static_cast<size_t>(ids[i])];
-        found++;
+        found.push_back({d, labels_[static_cast<size_t>(ids[i])]});
     }
-    for (int64_t i = found; i < k; i++) {
-        distances[i] = std::numeric_limits<float>::infinity();
-        labels[i] = kNoId;
+    // Vectors added beyond M can be slightly out of order under the reduction.
+    if (UsesMips(spec_)) std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (int64_t i = 0; i < k; i++) {
+        bool have = i < static_cast<int64_t>(found.size());
+        distances[i] = have ? found[i].first : std::numeric_limits<float>::infinity();
+        labels[i] = have ? found[i].second : kNoId;
     }
-    return found;
+    return static_cast<int64_t>(found.size());
 }
 
 int64_t HnswGraph::MarkDeleted(LabelPredicate is_dead, void* arg) {
@@ -249,41 +311,54 @@ int64_t HnswGraph::MarkDeleted(LabelPredicate is_dead, void* arg) {
 
 std::unique_ptr<HnswGraph> HnswGraph::RebuildLive(int threads) const {
     // Reconstructs live vectors from storage chunk by chunk into a fresh graph. SQ8 keeps the
-    // trained ranges so decoded values re-encode to the same codes.
+    // trained ranges (decoded values re-encode to the same codes) unless the inner-product
+    // reduction's M changed, which changes the extra component: then it retrains.
     Require(!impl_->broken, "graph is unusable after a failed add");
     faiss::IndexHNSW* old_index = impl_->index.get();
-    auto impl = std::make_unique<Impl>();
-    FaissCall("creating the HNSW index", [&] {
-        std::unique_ptr<faiss::Index> idx(faiss::index_factory(spec_.dim, spec_.faiss_key.c_str(), FaissMetric(spec_.metric)));
-        auto* h = dynamic_cast<faiss::IndexHNSW*>(idx.get());
-        Require(h != nullptr, "factory did not produce an IndexHNSW");
-        idx.release();
-        impl->index.reset(h);
-    });
-    faiss::IndexHNSW* index = impl->index.get();
-    index->verbose = false;
-    index->hnsw.efConstruction = old_index->hnsw.efConstruction;
-    if (faiss::IndexScalarQuantizer* old_sq = SqStorage(old_index)) {
-        faiss::IndexScalarQuantizer* sq = SqStorage(index);
-        sq->sq.trained = old_sq->sq.trained;
-        sq->is_trained = true;
-        index->is_trained = true;
-    }
-    std::unique_ptr<HnswGraph> graph(new HnswGraph(spec_, std::move(impl)));
     std::vector<int64_t> live;
     live.reserve(static_cast<size_t>(live_count()));
     for (size_t i = 0; i < labels_.size(); i++)
         if (deleted_[i] == 0) live.push_back(static_cast<int64_t>(i));
-    int64_t chunk = std::max<int64_t>(64, kChunkFloats / spec_.dim);
+    int dim = spec_.dim, fd = FaissDim(spec_);
+    // Raw vectors of live entries [off, off+m): the stored rows without the extra component.
+    auto read_rows = [&](size_t off, size_t m, std::vector<float>* out) {
+        std::vector<float> row(fd);
+        out->resize(m * dim);
+        FaissCall("reading HNSW storage", [&] {
+            for (size_t j = 0; j < m; j++) {
+                old_index->storage->reconstruct(live[off + j], row.data());
+                std::copy(row.begin(), row.begin() + dim, out->begin() + j * dim);
+            }
+        });
+    };
+    auto impl = std::make_unique<Impl>();
+    impl->index = NewIndex(spec_, old_index->hnsw.efConstruction);
+    if (UsesMips(spec_)) {
+        std::vector<float> rows;
+        for (size_t off = 0; off < live.size(); off += 4096) {
+            read_rows(off, std::min<size_t>(4096, live.size() - off), &rows);
+            impl->max_norm = std::max(impl->max_norm, MaxNorm(rows.data(), static_cast<int64_t>(rows.size() / dim), dim));
+        }
+    }
+    faiss::IndexScalarQuantizer* old_sq = SqStorage(old_index);
+    if (old_sq != nullptr && impl->max_norm == impl_->max_norm) {
+        faiss::IndexScalarQuantizer* sq = SqStorage(impl->index.get());
+        sq->sq.trained = old_sq->sq.trained;
+        sq->is_trained = true;
+        impl->index->is_trained = true;
+    } else if (old_sq != nullptr) {
+        std::vector<float> rows;
+        read_rows(0, live.size(), &rows);
+        TrainStorage(impl.get(), spec_, rows.data(), static_cast<int64_t>(live.size()), threads);
+    }
+    std::unique_ptr<HnswGraph> graph(new HnswGraph(spec_, std::move(impl)));
+    size_t chunk = static_cast<size_t>(std::max<int64_t>(64, kChunkFloats / dim));
     std::vector<float> x;
     std::vector<int64_t> lab;
-    for (size_t off = 0; off < live.size(); off += static_cast<size_t>(chunk)) {
-        size_t m = std::min(live.size() - off, static_cast<size_t>(chunk));
-        x.resize(m * spec_.dim);
+    for (size_t off = 0; off < live.size(); off += chunk) {
+        size_t m = std::min(live.size() - off, chunk);
+        read_rows(off, m, &x);
         lab.resize(m);
-        FaissCall("reading HNSW storage", [&] {
-            for (size_t j = 0; j < m; j++) old_index->storage->reconstruct(live[off + j], x.data() + j * spec_.dim);
-        });
         for (size_t j = 0; j < m; j++) lab[j] = labels_[static_cast<size_t>(live[off + j])];
         graph->Add(x.data(), lab.data(), static_cast<int64_t>(m), threads);
     }
@@ -302,6 +377,9 @@ void HnswGraph::Serialize(ByteSink* sink) const {
     Require(!impl_->broken, "graph is unusable after a failed add");
     ByteWriter w(sink);
     WriteEnvelopeHeader(&w, kHnswGraphMagic, spec_, ef_construction());
+    uint32_t norm_bits;
+    std::memcpy(&norm_bits, &impl_->max_norm, sizeof(norm_bits));
+    w.U32(norm_bits);
     w.U64(static_cast<uint64_t>(labels_.size()));
     w.Raw(labels_.data(), labels_.size() * sizeof(int64_t));
     w.Raw(deleted_.data(), deleted_.size());
@@ -322,6 +400,11 @@ std::unique_ptr<HnswGraph> HnswGraph::Deserialize(ByteSource* source) {
     int ef_construction = 0;
     FactorySpec spec = ReadEnvelopeHeader(&r, kHnswGraphMagic, &ef_construction);
     if (!spec.IsHnsw()) r.Corrupt("factory \"" + spec.canonical + "\" is not an HNSW family");
+    uint32_t norm_bits = r.U32();
+    float max_norm;
+    std::memcpy(&max_norm, &norm_bits, sizeof(max_norm));
+    if (!std::isfinite(max_norm) || max_norm < 0.0f || (!UsesMips(spec) && max_norm != 0.0f))
+        r.Corrupt("bad inner-product norm bound");
     uint64_t n = r.U64();
     if (n > static_cast<uint64_t>(kMaxGraphSize) || n * (sizeof(int64_t) + 1) > r.remaining())
         r.Corrupt("bad entry count");
@@ -341,6 +424,7 @@ std::unique_ptr<HnswGraph> HnswGraph::Deserialize(ByteSource* source) {
     idx.release();
     auto impl = std::make_unique<Impl>();
     impl->index.reset(h);
+    impl->max_norm = max_norm;
     h->hnsw.efConstruction = std::max(1, ef_construction);
     std::unique_ptr<HnswGraph> graph(new HnswGraph(std::move(spec), std::move(impl)));
     graph->labels_ = std::move(labels);
@@ -371,7 +455,8 @@ size_t HnswGraph::EstimateMemoryBytes(const FactorySpec& spec, int64_t n) {
     if (!spec.IsHnsw() || spec.dim <= 0 || n <= 0) return 0;
     double m = spec.hnsw_m;
     double links = 2.0 * m + m / (m - 1.0);
-    double per = static_cast<double>(CodeSize(spec)) + links * 4.0 + sizeof(int) + sizeof(size_t) + sizeof(int64_t) + 1.0;
+    double code = static_cast<double>(CodeSize(spec)) + (UsesMips(spec) ? (spec.family == Family::Hnsw ? 4 : 1) : 0);
+    double per = code + links * 4.0 + sizeof(int) + sizeof(size_t) + sizeof(int64_t) + 1.0;
     return static_cast<size_t>(per * static_cast<double>(n)) + 4096;
 }
 

@@ -21,6 +21,8 @@
 //
 // Input vectors are RAW: normalized internally for Cosine (zero vector → JadeError 22023).
 // Distances returned are order distances (metric.h): exact for HNSW-Flat, approximate for SQ8.
+// InnerProduct graphs search through the L2 reduction of maximum inner product search (one
+// extra dimension; see hnsw_graph.cpp): recall like L2, where plain inner-product HNSW is poor.
 #pragma once
 
 #include <cstddef>
@@ -62,7 +64,9 @@ public:
     // The same, streamed to a sink (e.g. straight into blob pages at build time).
     void Serialize(ByteSink* sink) const;
 
-    // Appends n raw vectors with labels (chunked, interruptible).
+    // Appends n raw vectors with labels (chunked, interruptible). HNSW-SQ8 encodes them with the
+    // value ranges trained at Build: components outside those ranges are clipped (rebuild from
+    // the table, i.e. REINDEX, if the data drifted far).
     void Add(const float* x, const int64_t* labels, int64_t n, int threads = 1);
 
     // Finds up to k nearest live entries: writes order distances (ascending) and labels to
@@ -79,7 +83,8 @@ public:
 
     // Builds a new graph holding only the live entries (same spec, ef_construction, labels),
     // from the stored vectors: exact for HNSW-Flat; for HNSW-SQ8 the decoded values are
-    // re-encoded with the same trained quantizer.
+    // re-encoded with the same trained quantizer (retrained when the inner-product norm bound
+    // grew). Inner-product graphs recompute their norm bound over the live entries.
     std::unique_ptr<HnswGraph> RebuildLive(int threads) const;
 
     const FactorySpec& spec() const { return spec_; }
