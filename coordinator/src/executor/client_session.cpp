@@ -3,6 +3,7 @@
 #include "executor/client_session.h"
 
 #include "backend/pool.h"
+#include "executor/param_count.h"
 #include "wire/io_sqlstate.h"
 #include "wire/messages/error_response.h"
 #include "wire/messages/query.h"
@@ -430,7 +431,10 @@ void ClientSession::HandleDescribe(std::string_view payload) {
         return;
     }
     busy_ = true;
-    Params params(it->second->param_types.size());
+    // Parse may declare fewer types than the statement uses; Describe reports them all.
+    size_t nparams = std::max(it->second->param_types.size(), CountParams(it->second->sql));
+    if (it->second->param_types.size() < nparams) it->second->param_types.resize(nparams, 0);
+    Params params(nparams);
     for (size_t i = 0; i < params.size(); ++i) params[i].type_oid = it->second->param_types[i];
     DescribeStatement(it->second, params, /*portal=*/false, {}, [this](bool ok) {
         if (!ok) skip_until_sync_ = true;

@@ -34,6 +34,19 @@ void ClientSession::DescribeStatement(std::shared_ptr<PreparedStmt> stmt, const 
         return;
     }
     auto plan = PlanStatement(server_.store().catalog(), stmt->parsed[0], params, Info());
+    if (!plan && !portal) {
+        // Without values a statement may not route (INSERT needs a non-NULL shard key): any shard
+        // describes it the same, so plan once more with placeholder values.
+        Params placeholders = params;
+        for (auto& p : placeholders) {
+            if (!p.value) {
+                p.value = "0";
+                p.binary = false;
+            }
+        }
+        auto retry = PlanStatement(server_.store().catalog(), stmt->parsed[0], placeholders, Info());
+        if (retry) plan = std::move(retry);
+    }
     if (!plan) {
         SendError(plan.error());
         done(false);
