@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "executor/binary_format.h"
+#include "executor/param_count.h"
 #include "executor/result_relay.h"
 #include "executor/two_phase.h"
 
@@ -74,4 +75,12 @@ TEST_CASE("2PC decision log survives reopen and names transactions", "[executor]
     (*log)->Resolved(open_decision);
     CHECK_FALSE((*log)->IsCommitted(open_decision));
     std::system(("rm -rf " + dir).c_str());
+}
+
+TEST_CASE("parameter count comes from the lexer", "[executor]") {
+    CHECK(CountParams("SELECT 1") == 0);
+    CHECK(CountParams("INSERT INTO t VALUES ($1, $2)") == 2);
+    CHECK(CountParams("SELECT $3::int, $1") == 3);
+    CHECK(CountParams("SELECT '$5', $1 -- $9\n") == 1);
+    CHECK(CountParams("SELECT $$ $7 $$, $2") == 2);
 }
