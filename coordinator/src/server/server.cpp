@@ -17,17 +17,9 @@ Server::Server(Config config) : config_(std::move(config)) {
     uv_loop_init(&loop_);
 }
 
-Server::~Server() {
-    pool_.reset();
-    uv_walk(
-        &loop_,
-        [](uv_handle_t* h, void*) {
-            if (!uv_is_closing(h)) uv_close(h, nullptr);
-        },
-        nullptr);
-    uv_run(&loop_, UV_RUN_DEFAULT);
-    uv_loop_close(&loop_);
-}
+// The process is exiting: handles still open are left to the OS rather than closed under
+// objects (sessions, worker connections) that own them.
+Server::~Server() = default;
 
 // Creates the data directory, loads metadata and the 2PC log, listens and installs signals.
 Status Server::Start() {
