@@ -7,9 +7,9 @@ connection (PQprepare) and executed with PQexecPrepared, the vector sent as a bi
 
 Single client: `repeats` passes over the same query list after one warm-up pass; per pass we take
 QPS and p50/p95/p99; the reported figures are the medians over passes (all passes are kept in the
-JSON). Multi-client: `clients` processes (fork), each with its own connection, run the query list
-round-robin for `duration` seconds after a common start barrier; QPS = total completed / wall time;
-median over `mc_repeats` rounds.
+JSON). Multi-client: `clients` processes (fork), each with its own connection (connected and warmed
+up once), run the query list round-robin for `duration` seconds after a common start barrier;
+QPS = total completed / wall time; median over `rounds` rounds.
 """
 
 import multiprocessing
@@ -79,65 +79,72 @@ def single_client(session, params, k, repeats):
 
 
 def multi_client(dsn, gucs, table, operator, param_format, params, k, clients, duration, rounds):
-    """Return {'qps': median aggregate QPS, 'rounds': [...], 'clients': n} for `clients` processes."""
+    """Return {'qps': median aggregate QPS, 'rounds': [...], 'clients': n} for `clients` processes.
+
+    The processes are started, connected and warmed up once; each round starts them together on a
+    barrier, and each reports how many queries it completed in `duration` seconds.
+    """
     ctx = multiprocessing.get_context("fork")
+    rounds = max(1, rounds)
+    barrier = ctx.Barrier(clients + 1)
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_client_main,
+                         args=(dsn, gucs, table, operator, param_format, params, k, duration, rounds, barrier,
+                               queue, c)) for c in range(clients)]
+    for p in procs:
+        p.start()
     per_round = []
-    for _ in range(max(1, rounds)):
-        barrier = ctx.Barrier(clients + 1)
-        queue = ctx.Queue()
-        procs = [ctx.Process(target=_client_main,
-                             args=(dsn, gucs, table, operator, param_format, params, k, duration, barrier,
-                                   queue, c)) for c in range(clients)]
-        for p in procs:
-            p.start()
-        try:
-            barrier.wait(timeout=60)
+    try:
+        for rnd in range(rounds):
+            barrier.wait(timeout=120)
             results = [queue.get(timeout=duration + 120) for _ in procs]
-        finally:
-            for p in procs:
-                p.join(timeout=30)
-                if p.is_alive():
-                    p.terminate()
-                    p.join(timeout=5)
-        errors = [r["error"] for r in results if r.get("error")]
-        if errors:
-            raise RuntimeError("multi-client run failed: %s" % errors[0])
-        total = sum(r["count"] for r in results)
-        wall = max(r["elapsed"] for r in results)
-        per_round.append({"qps": total / wall, "queries": total, "seconds": wall})
+            errors = [r["error"] for r in results if r.get("error")]
+            if errors:
+                raise RuntimeError("multi-client run failed: %s" % errors[0])
+            total = sum(r["count"] for r in results)
+            wall = max(r["elapsed"] for r in results)
+            per_round.append({"qps": total / wall, "queries": total, "seconds": wall})
+    finally:
+        barrier.abort()
+        for p in procs:
+            p.join(timeout=30)
+            if p.is_alive():
+                p.terminate()
+                p.join(timeout=5)
     return {"qps": float(np.median([r["qps"] for r in per_round])), "clients": clients, "rounds": per_round}
 
 
-def _client_main(dsn, gucs, table, operator, param_format, params, k, duration, barrier, queue, index):
-    """One multi-client worker process: own connection, warm-up, then queries until the deadline."""
-    count, elapsed, error = 0, 0.0, None
-    session = None
+def _client_main(dsn, gucs, table, operator, param_format, params, k, duration, rounds, barrier, queue, index):
+    """One multi-client worker process: own connection, warm-up, then `rounds` timed rounds."""
+    session, error = None, None
     try:
         session = Session(dsn, gucs, table, operator, param_format, ks=(k,))
         for p in params[: min(len(params), 20)]:
             session.query(k, p)
     except Exception as e:  # noqa: BLE001 - reported to the parent, which raises
         error = str(e)
-    try:
-        barrier.wait(timeout=60)
-    except Exception as e:  # noqa: BLE001
-        error = error or "barrier: %s" % e
-    if error is None:
+    n = len(params)
+    i = index * 7919 % n  # clients start at different queries
+    for _ in range(rounds):
         try:
-            n = len(params)
-            i = index * 7919 % n  # clients start at different queries
-            t0 = time.perf_counter()
-            deadline = t0 + duration
-            while time.perf_counter() < deadline:
-                session.query(k, params[i])
-                i = (i + 1) % n
-                count += 1
-            elapsed = time.perf_counter() - t0
-        except Exception as e:  # noqa: BLE001
-            error = str(e)
+            barrier.wait(timeout=120)
+        except Exception:  # noqa: BLE001 - the parent aborted the barrier (failure elsewhere)
+            break
+        count, elapsed = 0, 0.0
+        if error is None:
+            try:
+                t0 = time.perf_counter()
+                deadline = t0 + duration
+                while time.perf_counter() < deadline:
+                    session.query(k, params[i])
+                    i = (i + 1) % n
+                    count += 1
+                elapsed = time.perf_counter() - t0
+            except Exception as e:  # noqa: BLE001
+                error = str(e)
+        queue.put({"count": count, "elapsed": elapsed, "error": error})
     if session:
         session.close()
-    queue.put({"count": count, "elapsed": elapsed, "error": error})
 
 
 def _literal(value):
