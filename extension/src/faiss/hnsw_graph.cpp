@@ -139,11 +139,22 @@ bool GraphIsConsistent(const faiss::IndexHNSW& index, const FactorySpec& spec, i
     const faiss::HNSW& g = index.hnsw;
     if (index.d != FaissDim(spec) || index.ntotal != n || index.metric_type != FaissMetric(spec.metric)) return false;
     if (index.storage == nullptr || index.storage->ntotal != n || index.storage->d != FaissDim(spec)) return false;
-    if (spec.family == Family::Hnsw && dynamic_cast<const faiss::IndexFlat*>(index.storage) == nullptr) return false;
+    // Storage geometry: every code the distance computers will read must exist.
+    const size_t fd = static_cast<size_t>(FaissDim(spec));
+    auto* codes = dynamic_cast<const faiss::IndexFlatCodes*>(index.storage);
+    if (codes == nullptr || codes->codes.size() != static_cast<size_t>(n) * codes->code_size) return false;
+    if (spec.family == Family::Hnsw &&
+        (dynamic_cast<const faiss::IndexFlat*>(index.storage) == nullptr || codes->code_size != fd * sizeof(float)))
+        return false;
     if (spec.family == Family::HnswSq8) {
         auto* sq = dynamic_cast<const faiss::IndexScalarQuantizer*>(index.storage);
-        if (sq == nullptr || sq->sq.qtype != faiss::ScalarQuantizer::QT_8bit) return false;
+        if (sq == nullptr || sq->sq.qtype != faiss::ScalarQuantizer::QT_8bit || sq->sq.d != fd ||
+            sq->sq.trained.size() != 2 * fd || codes->code_size != fd)
+            return false;
     }
+    // Search uses a beam of upper_beam on upper levels (FAISS writes 1); a damaged value would
+    // size allocations.
+    if (g.upper_beam != 1) return false;
     if (g.levels.size() != static_cast<size_t>(n) || g.offsets.size() != static_cast<size_t>(n) + 1) return false;
     if (g.offsets[0] != 0 || g.offsets.back() != g.neighbors.size()) return false;
     if (g.cum_nneighbor_per_level.empty() || g.cum_nneighbor_per_level[0] != 0) return false;

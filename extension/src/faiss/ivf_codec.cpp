@@ -70,6 +70,9 @@ void Require(bool ok, const char* what) {
 
 // Checks that a deserialized FAISS object is exactly what the spec says, with empty lists.
 bool MatchesSpec(const faiss::IndexIVF* ivf, const FactorySpec& spec) {
+    auto* flat = dynamic_cast<const faiss::IndexFlat*>(ivf->quantizer);
+    if (flat == nullptr || flat->d != spec.dim || flat->codes.size() != static_cast<size_t>(spec.nlist) * spec.dim * sizeof(float))
+        return false;
     if (ivf->d != spec.dim || ivf->nlist != static_cast<size_t>(spec.nlist) || ivf->ntotal != 0 ||
         ivf->metric_type != FaissMetric(spec.metric) || !ivf->is_trained || ivf->quantizer == nullptr ||
         ivf->quantizer->ntotal != spec.nlist || ivf->code_size != static_cast<size_t>(CodeSize(spec)))
@@ -78,13 +81,19 @@ bool MatchesSpec(const faiss::IndexIVF* ivf, const FactorySpec& spec) {
         case Family::IvfFlat:
             return dynamic_cast<const faiss::IndexIVFFlat*>(ivf) != nullptr;
         case Family::IvfSq8: {
+            // QT_8bit keeps a (min, range) pair per dimension; fewer would be read past.
             auto* sq = dynamic_cast<const faiss::IndexIVFScalarQuantizer*>(ivf);
-            return sq != nullptr && sq->sq.qtype == faiss::ScalarQuantizer::QT_8bit;
+            return sq != nullptr && sq->sq.qtype == faiss::ScalarQuantizer::QT_8bit && sq->sq.d == static_cast<size_t>(spec.dim) &&
+                   sq->sq.trained.size() == 2 * static_cast<size_t>(spec.dim);
         }
         case Family::IvfPq: {
+            // Codebook geometry must be exactly what the scanner's tables will index.
             auto* pq = dynamic_cast<const faiss::IndexIVFPQ*>(ivf);
-            return pq != nullptr && pq->pq.M == static_cast<size_t>(spec.pq_m) &&
-                   pq->pq.nbits == static_cast<size_t>(spec.pq_nbits);
+            if (pq == nullptr) return false;
+            const faiss::ProductQuantizer& q = pq->pq;
+            return q.M == static_cast<size_t>(spec.pq_m) && q.nbits == static_cast<size_t>(spec.pq_nbits) &&
+                   q.d == static_cast<size_t>(spec.dim) && q.dsub * q.M == q.d && q.ksub == (size_t{1} << q.nbits) &&
+                   q.code_size == pq->code_size && q.centroids.size() == q.M * q.ksub * q.dsub;
         }
         default:
             return false;
