@@ -1,13 +1,27 @@
 """Unit checks of the benchmark's data side: generators, .fvecs I/O, exact ground truth, recall."""
 
+import importlib
+import importlib.util
 import os
 import sys
 
 import numpy as np
 import pytest
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "..", "bench"))
-from lib import datasets, groundtruth  # noqa: E402
+
+def _bench_lib():
+    """Import bench/lib as package 'jade_bench_lib' (scripts/lib is also a package named lib)."""
+    path = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", "..", "bench", "lib"))
+    if "jade_bench_lib" not in sys.modules:
+        spec = importlib.util.spec_from_file_location("jade_bench_lib", os.path.join(path, "__init__.py"),
+                                                      submodule_search_locations=[path])
+        module = importlib.util.module_from_spec(spec)
+        sys.modules["jade_bench_lib"] = module
+        spec.loader.exec_module(module)
+    return [importlib.import_module("jade_bench_lib." + m) for m in ("datasets", "groundtruth")]
+
+
+datasets, groundtruth = _bench_lib()
 
 
 def brute_force(base, queries, k, metric):
