@@ -115,7 +115,7 @@ TEST_CASE("hnsw: results are labels in ascending order distance", "[faiss][hnsw]
     }
 }
 
-TEST_CASE("hnsw: tombstones are never returned; filters select labels", "[faiss][hnsw]") {
+TEST_CASE("hnsw: tombstones are never returned and filters select labels", "[faiss][hnsw]") {
     const int dim = 16;
     const int64_t n = 2000;
     std::vector<float> x = Clustered(n, dim, 20, 121);
@@ -307,7 +307,7 @@ TEST_CASE("hnsw: an interrupt between chunks stops a build", "[faiss][hnsw][inte
     CHECK(calls == 2);  // stopped after the second chunk, not at the end
 }
 
-TEST_CASE("hnsw: inner product reduction keeps exact distances; rebuild adopts larger norms", "[faiss][hnsw]") {
+TEST_CASE("hnsw: inner product reduction keeps exact distances and rebuild adopts larger norms", "[faiss][hnsw]") {
     const int dim = 16;
     const int64_t n = 1500;
     std::vector<float> x = Clustered(n + 1, dim, 12, 191);
