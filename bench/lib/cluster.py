@@ -1,51 +1,58 @@
-"""A local jade-coordinator cluster for the benchmark: N worker PostgreSQL servers + one coordinator.
+"""The local cluster the benchmark measures through: N worker PostgreSQL servers + jade-coordinator.
 
-Workers are PgInstance servers (the build's private PostgreSQL with jadevector, benchmark settings);
-the coordinator is `<build>/coordinator/jade-coordinator --listen 127.0.0.1 --port P --data-dir D`
-(its stable command line, coordinator/src/config/config.h); workers are registered with
-`SELECT jade_add_node('127.0.0.1', port)` through the coordinator. Everything listens on 127.0.0.1
-only and is stopped by close() (the context manager), also when the caller fails.
+It is started with the project's launcher, scripts/lib/cluster.Cluster (the one behind
+scripts/jade_cluster.py, `make demo` and the integration tests), in a temporary directory that is
+removed afterwards (also after a failure). The launcher's default worker settings are tuned for quick
+tests (fsync off); the benchmark replaces them with its own server settings (bench/lib/server.py:
+fsync and synchronous_commit on, as on the single server) and a per-worker shared_buffers.
 """
 
 import contextlib
 import os
-import shutil
-import signal
-import subprocess
-import tempfile
-import time
 
 from . import server
 
+_cluster_mod = None
+
+
+def _launcher():
+    global _cluster_mod
+    if _cluster_mod is None:
+        _cluster_mod = server.script_module("cluster")
+    return _cluster_mod
+
 
 class BenchCluster:
-    """Coordinator + `workers` PostgreSQL workers, started on enter and stopped on exit."""
+    """Coordinator + `workers` PostgreSQL workers, started on enter and stopped/removed on exit."""
 
     def __init__(self, build_dir, workers, settings=None, log=print):
         self.build_dir = os.path.abspath(build_dir)
         self.workers = workers
         self.settings = dict(server.BASE_SETTINGS)
+        self.settings.update({"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on",
+                              "max_wal_senders": "0", "max_replication_slots": "0", "max_prepared_transactions": "100",
+                              "max_connections": "200"})
         self.settings.update(settings or {})
         self.log = log
-        self.binary = os.path.join(self.build_dir, "coordinator", "jade-coordinator")
-        self.pgs = []
-        self.proc = None
-        self.port = None
-        self.data_dir = None
-        self.log_path = None
+        self.cluster = None
         self.saved_log = ""
 
     @staticmethod
     def available(build_dir):
         """Return None when a cluster can be started, else the reason it cannot."""
-        binary = os.path.join(os.path.abspath(build_dir), "coordinator", "jade-coordinator")
+        try:
+            binary = _launcher().coordinator_binary(os.path.abspath(build_dir))
+        except Exception as e:  # noqa: BLE001 - a missing/broken launcher is a reason to skip
+            return "cluster launcher scripts/lib/cluster.py unusable: %s" % e
         if not os.access(binary, os.X_OK):
             return "no coordinator binary at %s" % binary
         return None
 
     def __enter__(self):
+        self.cluster = _launcher().Cluster(workers=self.workers, build_dir=self.build_dir,
+                                           worker_settings=self.settings, name="bench")
         try:
-            self._start()
+            self.cluster.start()
         except BaseException:
             self.close()
             raise
@@ -54,68 +61,24 @@ class BenchCluster:
     def __exit__(self, *exc):
         self.close()
 
-    def _start(self):
-        for i in range(self.workers):
-            pg = server.PgInstance("bench-w%d" % (i + 1), settings=self.settings, build_dir=self.build_dir)
-            self.pgs.append(pg)
-            pg.init().start()
-            pg.psql("CREATE EXTENSION IF NOT EXISTS jadevector")
-        self.port = server.pg_instance.free_port()
-        self.data_dir = tempfile.mkdtemp(prefix="jade-bench-coord-")
-        self.log_path = os.path.join(self.data_dir, "coordinator.log")
-        with open(self.log_path, "w") as logf:
-            self.proc = subprocess.Popen([self.binary, "--listen", "127.0.0.1", "--port", str(self.port),
-                                          "--data-dir", os.path.join(self.data_dir, "data")],
-                                         stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
-        server.pg_instance.wait_until(self._accepts, timeout=30, what="jade-coordinator to accept connections")
-        with contextlib.closing(self.coordinator_psycopg()) as conn, conn.cursor() as cur:
-            for pg in self.pgs:
-                cur.execute("SELECT jade_add_node('127.0.0.1', %d)" % pg.port)
-
-    def _accepts(self):
-        if self.proc.poll() is not None:
-            raise RuntimeError("jade-coordinator exited with %s: %s" % (self.proc.returncode, self.log_tail()))
-        # A completed startup handshake is enough: queries need worker nodes, which come next.
-        with contextlib.closing(self.coordinator_psycopg()):
-            return True
-
     def coordinator_dsn(self):
-        return "host=127.0.0.1 port=%d dbname=postgres user=postgres" % self.port
+        return "host=127.0.0.1 port=%d dbname=postgres user=postgres" % self.cluster.port
 
     def coordinator_psycopg(self):
-        import psycopg2
-        conn = psycopg2.connect(self.coordinator_dsn())
-        conn.autocommit = True
-        return conn
+        return self.cluster.connect()
 
     def worker_dsns(self):
-        return [pg.dsn() for pg in self.pgs]
+        return [w.dsn() for w in self.cluster.workers]
 
     def log_tail(self, lines=30):
         """Return the end of the coordinator's log (kept after close() removed the directory)."""
-        try:
-            with open(self.log_path) as f:
-                return "".join(f.readlines()[-lines:])
-        except (OSError, TypeError):
-            return "\n".join(self.saved_log.splitlines()[-lines:])
+        if self.cluster and self.cluster.coordinator and os.path.exists(self.cluster.dir):
+            with contextlib.suppress(Exception):
+                return self.cluster.coordinator.log_tail(lines)
+        return "\n".join(self.saved_log.splitlines()[-lines:])
 
     def close(self):
-        """Stop the coordinator (SIGTERM, then SIGKILL after 10 s) and every worker; remove their files."""
-        if self.proc and self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=10)
-        self.proc = None
-        self.saved_log = self.log_tail(200)
-        for pg in self.pgs:
-            with contextlib.suppress(Exception):
-                pg.destroy()
-        self.pgs = []
-        if self.data_dir:
-            shutil.rmtree(self.data_dir, ignore_errors=True)
-            self.data_dir = None
+        """Stop the coordinator and the workers; remove the cluster directory."""
+        if self.cluster is not None:
+            self.saved_log = self.log_tail(200)
+            self.cluster.destroy()

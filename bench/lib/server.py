@@ -16,6 +16,7 @@ Settings and why (each can be overridden with --pg-setting name=value):
   wal_level                       replica (the PostgreSQL default; fsync and synchronous_commit stay on)
 """
 
+import importlib
 import importlib.util
 from contextlib import closing
 import os
@@ -23,16 +24,26 @@ import os
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def _load_script_module(name):
-    """Import scripts/lib/<name>.py by path (bench/lib and scripts/lib are both packages named lib)."""
-    spec = importlib.util.spec_from_file_location("jade_" + name, os.path.join(REPO, "scripts", "lib",
-                                                                               name + ".py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def _load_scripts_lib():
+    """Import scripts/lib as package 'jade_scripts_lib' (bench/lib and scripts/lib are both named lib)."""
+    import sys
+    name = "jade_scripts_lib"
+    if name not in sys.modules:
+        path = os.path.join(REPO, "scripts", "lib")
+        spec = importlib.util.spec_from_file_location(name, os.path.join(path, "__init__.py"),
+                                                      submodule_search_locations=[path])
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return name
 
 
-pg_instance = _load_script_module("pg_instance")
+def script_module(name):
+    """Return scripts/lib/<name>.py (the launchers shared with the tests and the demo)."""
+    return importlib.import_module(_load_scripts_lib() + "." + name)
+
+
+pg_instance = script_module("pg_instance")
 PgInstance = pg_instance.PgInstance
 
 BASE_SETTINGS = {
