@@ -72,6 +72,27 @@ int64_t SearchPaged(const IvfCodec& codec, const PagedLists& p, const float* q, 
     return sc->FinishHeap(&heap);
 }
 
+// The same search through Score (what the AM does): every probed entry scored, best k kept.
+std::vector<std::pair<float, int64_t>> SearchPagedScore(const IvfCodec& codec, const PagedLists& p, const float* q,
+                                                        int64_t nprobe, int64_t k) {
+    std::vector<int64_t> lists(nprobe);
+    std::vector<float> coarse(nprobe);
+    codec.NearestLists(q, nprobe, lists.data(), coarse.data());
+    auto sc = codec.NewScanner(q);
+    std::vector<std::pair<float, int64_t>> all;
+    for (int64_t j = 0; j < nprobe; j++) {
+        sc->SetList(lists[j], coarse[j]);
+        for (const auto& page : p.lists[lists[j]]) {
+            std::vector<float> d(page.ids.size());
+            sc->Score(page.ids.size(), page.codes.data(), d.data());
+            for (size_t i = 0; i < d.size(); i++) all.push_back({d[i], page.ids[i]});
+        }
+    }
+    std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    all.resize(std::min<size_t>(all.size(), static_cast<size_t>(k)));
+    return all;
+}
+
 // The reference: the same trained FAISS index, filled by FAISS itself, searched by FAISS.
 std::unique_ptr<faiss::IndexIVF> ReferenceIndex(const IvfCodec& codec, const std::vector<float>& x_prepared,
                                                 const std::vector<int64_t>& ids) {
@@ -131,6 +152,13 @@ TEST_CASE("ivf: paged scan equals IndexIVF::search for Flat, SQ8 and PQ", "[fais
                     for (int64_t j = 0; j < k; j++) {
                         CHECK(got[j] == ri[j]);
                         CHECK(dis[j] == Approx(ToOrderDistance(metric, rd[j])).margin(1e-5));
+                    }
+                    // Score gives the same distances (ids may differ only between exact ties).
+                    auto scored = SearchPagedScore(*codec, pages, q, nprobe, k);
+                    REQUIRE(static_cast<int64_t>(scored.size()) == k);
+                    for (int64_t j = 0; j < k; j++) {
+                        CHECK(scored[j].first == Approx(dis[j]).margin(1e-5));
+                        if (scored[j].second != got[j]) CHECK(scored[j].first == Approx(dis[j]).margin(1e-6));
                     }
                 }
             }
