@@ -38,7 +38,7 @@ _XFAIL_1PCT = {
 
 
 def _params(names, xfails):
-    return [pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=xfails[n])) if n in xfails else n
+    return [pytest.param(n, marks=pytest.mark.xfail(strict=True, raises=AssertionError, reason=xfails[n])) if n in xfails else n
             for n in names]
 
 
