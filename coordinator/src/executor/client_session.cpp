@@ -4,6 +4,7 @@
 
 #include "backend/pool.h"
 #include "executor/param_count.h"
+#include "executor/shard_copy.h"
 #include "wire/io_sqlstate.h"
 #include "wire/messages/error_response.h"
 #include "wire/messages/query.h"
@@ -43,6 +44,10 @@ ClientSession::ClientSession(ServerContext& server, net::ClientSocket* socket, i
 ClientSession::~ClientSession() {
     *alive_ = false;
     if (run_) run_->Abort();
+    for (ShardCopy* c : live_copies_) c->Abandon();
+    live_copies_.clear();
+    // A COPY in progress owns a ShardCopy through the sink; dropping it aborts its connections.
+    copy_sink_ = nullptr;
     ReleaseTxnConns(/*broken=*/true);
 }
 
@@ -138,8 +143,8 @@ void ClientSession::CloseNow() {
     Flush();
     ClearCopySink();
     if (run_ && !run_->done()) run_->CancelAll();
-    // Connections of a running TaskRun are returned by it; pinned ones are rolled back here.
-    ReleaseTxnConns(/*broken=*/true);
+    // Connections (running lanes, pinned transaction connections) are given up in the destructor,
+    // after the socket's close callback: a running lane may still be using a pinned one.
     if (socket_ != nullptr) socket_->Close();
 }
 

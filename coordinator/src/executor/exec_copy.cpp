@@ -24,8 +24,9 @@ wire::ErrorFields Fields(const Error& e) {
 }
 
 // Frees a ShardCopy after the callback that finished it has returned.
-void Retire(uv_loop_t* loop, std::unique_ptr<ShardCopy>& copy) {
+void Retire(uv_loop_t* loop, std::unique_ptr<ShardCopy>& copy, std::set<ShardCopy*>& live) {
     ShardCopy* p = copy.release();
+    live.erase(p);
     if (p != nullptr) DeferDelete(loop, [p] { delete p; });
 }
 
@@ -55,7 +56,7 @@ void ClientSession::RunCopyIn(const StatementExec& exec, const Plan& plan, DoneF
     auto finish = [this, st, done]() {
         if (!st->copy_done || (st->client_in_copy && !st->client_done)) return;
         ClearCopySink();
-        Retire(server_.loop(), st->copy);
+        Retire(server_.loop(), st->copy, live_copies_);
         if (!st->ok) {
             wire::WriteErrorFields(&out(), 'E', st->error);
             done(false);
@@ -110,6 +111,7 @@ void ClientSession::RunCopyIn(const StatementExec& exec, const Plan& plan, DoneF
         finish();
     };
     st->copy = std::make_unique<ShardCopy>(server_.loop(), this, server_.two_phase(), plan.copy, std::move(cb));
+    live_copies_.insert(st->copy.get());
     st->copy->Start();
 }
 
@@ -217,7 +219,7 @@ void ClientSession::RunDistribute(const StatementExec& exec, const Plan& plan, D
                 };
                 scb.on_done = [this, mv, steps, fail, plan_copy, exec_copy, done](bool ok, uint64_t,
                                                                                   const wire::ErrorFields& e, bool) {
-                    Retire(server_.loop(), mv->copy);
+                    Retire(server_.loop(), mv->copy, live_copies_);
                     if (!ok) {
                         fail(e);
                         return;
@@ -254,6 +256,7 @@ void ClientSession::RunDistribute(const StatementExec& exec, const Plan& plan, D
                 };
                 mv->copy = std::make_unique<ShardCopy>(server_.loop(), this, server_.two_phase(), steps->copy_in,
                                                        std::move(scb));
+                live_copies_.insert(mv->copy.get());
                 mv->copy->Start();
             });
         };

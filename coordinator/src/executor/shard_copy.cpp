@@ -48,6 +48,16 @@ ShardCopy::~ShardCopy() {
     if (resolve_ && !resolve_->done()) resolve_->Abort();
 }
 
+// Aborts the runs and hands the callbacks to a deferred deleter.
+void ShardCopy::Abandon() {
+    finished_ = true;
+    if (run_ && !run_->done()) run_->Abort();
+    if (resolve_ && !resolve_->done()) resolve_->Abort();
+    auto* cbs = new Callbacks(std::move(cb_));
+    cb_ = Callbacks{};
+    DeferDelete(loop_, [cbs] { delete cbs; });
+}
+
 // Opens one connection per shard: BEGIN; COPY ... FROM STDIN; (data) PREPARE TRANSACTION.
 void ShardCopy::Start() {
     txid_ = log_.Begin();

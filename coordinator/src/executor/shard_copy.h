@@ -44,6 +44,12 @@ public:
     /** Aborts every shard COPY with `reason` (the client sent CopyFail, or the source failed). */
     void Abort(const wire::ErrorFields& error);
 
+    /**
+     * The owner is going away: drop every connection now (no more callbacks) and release the
+     * callbacks later (they may own this object; freeing them here would free `this`).
+     */
+    void Abandon();
+
     bool paused() const { return pending_flush_ > 0; }
     bool ready() const { return ready_ == plan_.shard_tasks.size(); }
     bool failed() const { return error_.has_value(); }
