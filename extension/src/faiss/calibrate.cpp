@@ -27,10 +27,9 @@ void CheckArgs(double target, int k) {
     if (k < 1) throw JadeError(sqlstate::kInvalidParameterValue, "calibration k must be at least 1");
 }
 
-// Exact k nearest base rows of each sampled query row, excluding the row itself.
-Sample ExactSample(Metric metric, int dim, const float* x, int64_t n, int k) {
+// Exact k nearest among the first `base` rows for each sampled query row (itself excluded).
+Sample ExactSample(Metric metric, int dim, const float* x, int64_t base, int k) {
     Sample s;
-    int64_t base = std::min(n, kCalibrationBase);
     int64_t nq = std::min(kCalibrationQueries, base);
     std::vector<std::pair<double, int64_t>> d(static_cast<size_t>(base));
     for (int64_t i = 0; i < nq; i++) {
@@ -59,7 +58,8 @@ int64_t CalibrateNprobe(const IvfCodec& codec, const float* x, int64_t n, double
     CheckArgs(target, k);
     int dim = codec.dim();
     if (n <= k || codec.nlist() <= 1) return 1;
-    Sample s = ExactSample(codec.metric(), dim, x, n, k);
+    // A subset suffices here (it only makes neighbours farther: more lists, the safe side).
+    Sample s = ExactSample(codec.metric(), dim, x, std::min(n, kCalibrationBase), k);
     int64_t nlist = codec.nlist();
     std::vector<int64_t> lists(nlist);
     std::vector<float> coarse(nlist);
@@ -88,6 +88,8 @@ int CalibrateEfSearch(HnswGraph& graph, const float* x, const int64_t* labels, i
     CheckArgs(target, k);
     int dim = graph.spec().dim;
     if (n <= k) return k;
+    // The graph answers over all n rows, so the truth must too: neighbours found among a subset
+    // would make every correct answer look like a miss (ef then climbs to its maximum).
     Sample s = ExactSample(graph.spec().metric, dim, x, n, k);
     std::vector<float> dis(k + 1);
     std::vector<int64_t> got(k + 1);

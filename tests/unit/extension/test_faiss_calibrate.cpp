@@ -103,3 +103,17 @@ TEST_CASE("calibrate: HNSW ef_search reaches its recall target on held-out queri
         CHECK(total / 40 >= 0.90);
     }
 }
+
+TEST_CASE("calibrate: HNSW truth covers the whole graph beyond the IVF sample size", "[faiss][calibrate]") {
+    // More rows than kCalibrationBase: ground truth from a subset would count the graph's
+    // correct answers from the other rows as misses and push ef to its maximum.
+    const int dim = 4;
+    const int64_t n = kCalibrationBase + 4000;
+    std::vector<float> x = Clustered(n, dim, 400, 221);
+    std::vector<int64_t> labels(n);
+    for (int64_t i = 0; i < n; i++) labels[i] = i;
+    auto g = HnswGraph::Build(ParseFactory("HNSW8", dim, Metric::L2), 24, x.data(), labels.data(), n, 1);
+    int ef = CalibrateEfSearch(*g, x.data(), labels.data(), n, 0.9);
+    CHECK(ef < kCalibrationMaxEf);
+    CHECK(ef <= 200);
+}
