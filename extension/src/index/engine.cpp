@@ -70,6 +70,7 @@ void CheckLoaded(const engine::FactorySpec& spec, uint32_t dims, uint32_t metric
 
 }  // namespace
 
+// Validates factory for dims and metric (JadeMetric); throws 22023/0A000 with a clear message.
 void EngineParseFactory(const char* factory, uint32_t dims, uint32_t metric, FactoryInfo* out) {
     engine::FactorySpec spec = engine::ParseFactory(factory ? factory : "", static_cast<int>(dims), ToMetric(metric));
     memset(out, 0, sizeof(*out));
@@ -81,11 +82,13 @@ void EngineParseFactory(const char* factory, uint32_t dims, uint32_t metric, Fac
     CopyOut(spec.canonical, out->normalized, sizeof(out->normalized));
 }
 
+// Writes the default factory string for a table of about ntuples rows into out.
 void EngineDefaultFactory(double ntuples, uint32_t dims, uint32_t metric, char* out, size_t out_len) {
     CopyOut(engine::DefaultFactory(static_cast<int64_t>(ntuples), static_cast<int>(dims), ToMetric(metric)), out,
             out_len);
 }
 
+// Minimum number of training vectors the factory needs (0 for families without training).
 int64_t EngineMinTrainingRows(const FactoryInfo* info) {
     if (info->family != kFamilyIvf) return 0;
     return engine::MinTrainingRows(engine::ParseFactory(info->normalized, 0, engine::Metric::L2));
@@ -99,12 +102,14 @@ EngineIvf* EngineIvfTrain(const char* factory, uint32_t dims, uint32_t metric, c
     return e.release();
 }
 
+// Serializes the trained codec; the bytes stay owned by the handle until it is freed.
 void EngineIvfSerialize(EngineIvf* e, const char** data, size_t* len) {
     e->serialized = e->codec->Serialize();
     *data = reinterpret_cast<const char*>(e->serialized.data());
     *len = e->serialized.size();
 }
 
+// Restores a codec from bytes written by EngineIvfSerialize.
 EngineIvf* EngineIvfLoad(const char* data, size_t len, uint32_t dims, uint32_t metric) {
     auto e = std::make_unique<EngineIvf>();
     e->codec = engine::IvfCodec::Deserialize(reinterpret_cast<const uint8_t*>(data), len);
@@ -114,14 +119,17 @@ EngineIvf* EngineIvfLoad(const char* data, size_t len, uint32_t dims, uint32_t m
 
 size_t EngineIvfMemoryBytes(const EngineIvf* e) { return e->codec->MemoryBytes(); }
 
+// Assigns n vectors to their nearest lists and encodes them: lists[n], codes[n * code_size].
 void EngineIvfAssignEncode(EngineIvf* e, int64_t n, const float* x, int64_t* lists, uint8_t* codes, int threads) {
     e->codec->AssignEncode(n, x, lists, codes, threads);
 }
 
+// Ranks all lists by distance from q to their centroid: lists[nlist] nearest first, dist[nlist].
 void EngineIvfRankLists(EngineIvf* e, const float* q, int64_t* lists, float* dist) {
     e->codec->NearestLists(q, e->codec->nlist(), lists, dist);
 }
 
+// Returns the nprobe reaching the target recall@10 on the training sample.
 uint32_t EngineIvfCalibrate(EngineIvf* e, const float* x, int64_t n, double target, int threads) {
     return static_cast<uint32_t>(engine::CalibrateNprobe(*e->codec, x, n, target));
 }
@@ -136,6 +144,7 @@ void EngineIvfScannerSetList(EngineIvfScanner* s, int64_t list_no, float coarse_
     s->scanner->SetList(list_no, coarse_dis);
 }
 
+// Scores n codes of the current list with order distances.
 void EngineIvfScannerScore(EngineIvfScanner* s, size_t n, const uint8_t* codes, float* out) {
     s->scanner->Score(n, codes, out);
 }
@@ -156,12 +165,14 @@ EngineHnsw* EngineHnswBuild(const char* factory, uint32_t dims, uint32_t metric,
     return e.release();
 }
 
+// Returns the smallest ef reaching the target recall@10 on the indexed vectors.
 int EngineHnswCalibrate(EngineHnsw* e, const float* x, int64_t n, double target, int threads) {
     std::vector<int64_t> labels(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; i++) labels[i] = i;
     return engine::CalibrateEfSearch(*e->graph, x, labels.data(), n, target);
 }
 
+// Appends n vectors to the graph with labels first_label, first_label + 1, ...
 void EngineHnswAdd(EngineHnsw* e, const float* x, int64_t n, int64_t first_label, int threads) {
     std::vector<int64_t> labels(static_cast<size_t>(n));
     for (int64_t i = 0; i < n; i++) labels[i] = first_label + i;
@@ -184,6 +195,7 @@ EngineHnsw* EngineHnswLoad(const char* data, size_t len, uint32_t dims, uint32_t
 
 size_t EngineHnswMemoryBytes(const EngineHnsw* e) { return e->graph->MemoryBytes(); }
 
+// Searches k nearest graph ids with breadth ef: D[k] order distances, I[k] ids (-1 = none).
 void EngineHnswSearch(EngineHnsw* e, const float* q, int64_t k, int ef, float* D, int64_t* I) {
     if (k <= 0) return;
     int64_t found = e->graph->Search(q, k, std::max(ef, 1), D, I);

@@ -77,7 +77,7 @@ struct EngineHnsw;
 // Builds a graph over n vectors (ids are 0..n-1 in input order).
 EngineHnsw* EngineHnswBuild(const char* factory, uint32_t dims, uint32_t metric, const float* x, int64_t n,
                             int ef_construction, int threads);
-// Measures the smallest ef (16..1024) reaching `target` recall@10 for queries drawn from the n
+// Measures the smallest ef (10..1024) reaching `target` recall@10 for queries drawn from the n
 // indexed vectors x against exact search over all of them; returns it (1024 when none does).
 int EngineHnswCalibrate(EngineHnsw* h, const float* x, int64_t n, double target, int threads);
 // Appends n vectors to the graph with labels first_label, first_label + 1, ...

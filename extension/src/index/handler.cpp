@@ -147,12 +147,15 @@ static IndexAmRoutine* MakeRoutine(ambuild_function build, amoptions_function op
     return am;
 }
 
+// Builds an index of the faiss access method.
 static IndexBuildResult* FaissBuild(Relation heap, Relation index, IndexInfo* info) {
     return JadeBuild(heap, index, info, kAmFaiss);
 }
+// Builds an index of the hnsw access method.
 static IndexBuildResult* HnswBuild(Relation heap, Relation index, IndexInfo* info) {
     return JadeBuild(heap, index, info, kAmHnsw);
 }
+// Builds an index of the ivfflat access method.
 static IndexBuildResult* IvfflatBuild(Relation heap, Relation index, IndexInfo* info) {
     return JadeBuild(heap, index, info, kAmIvfflat);
 }

@@ -35,6 +35,7 @@ static void ValidateFactoryOption(const char* value) {
     jade::pg::CallCpp([&]() { EngineParseFactory(value, 0, kMetricL2, &info); });
 }
 
+// Registers the reloption kinds of the three AMs (called from _PG_init).
 void DefineIndexReloptions() {
     faiss_relopt_kind = add_reloption_kind();
     add_string_reloption(faiss_relopt_kind, "factory",
@@ -98,6 +99,7 @@ JadeMetric IndexMetric(Relation index) {
     pg_unreachable();
 }
 
+// Returns the scan breadth from the AM's GUC, or the value calibrated at build when it is 0.
 int EffectiveNprobe(const JadeMetaPageData* meta) {
     int nlist = std::max<int>(1, static_cast<int>(meta->nlist));
     int nprobe;

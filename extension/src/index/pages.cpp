@@ -16,12 +16,14 @@ extern "C" {
 
 namespace jade::ext::index {
 
+// Starts an edit of pages of `index`.
 void EditBegin(PageEdit* edit, Relation index, bool wal) {
     edit->wal = wal;
     edit->nbufs = 0;
     edit->state = wal ? GenericXLogStart(index) : nullptr;
 }
 
+// Registers an exclusively locked buffer and returns the page image to modify.
 Page EditPage(PageEdit* edit, Buffer buf, bool is_new) {
     Assert(edit->nbufs < MAX_GENERIC_XLOG_PAGES);
     edit->bufs[edit->nbufs++] = buf;
@@ -29,6 +31,7 @@ Page EditPage(PageEdit* edit, Buffer buf, bool is_new) {
     return BufferGetPage(buf);
 }
 
+// Makes the registered changes durable (or dirty) and keeps the buffers locked.
 void EditFinish(PageEdit* edit) {
     if (edit->wal) {
         GenericXLogFinish(edit->state);
@@ -38,6 +41,7 @@ void EditFinish(PageEdit* edit) {
     for (int i = 0; i < edit->nbufs; i++) MarkBufferDirty(edit->bufs[i]);
 }
 
+// Extends the relation by one page and returns it exclusively locked (not yet initialised).
 Buffer NewBuffer(Relation index, ForkNumber fork) {
     // Relation extension must be serialised unless only this backend can see the relation.
     bool need_lock = !RELATION_IS_LOCAL(index);
@@ -48,6 +52,7 @@ Buffer NewBuffer(Relation index, ForkNumber fork) {
     return buf;
 }
 
+// Initialises a page of the given type with an empty special space.
 void InitPage(Page page, JadePageType type) {
     PageInit(page, BLCKSZ, sizeof(JadePageOpaqueData));
     JadePageOpaque op = PageOpaque(page);
@@ -72,6 +77,7 @@ static void CheckPage(Relation index, Buffer buf, JadePageType type, const char*
         ReportCorrupt(index, BufferGetBlockNumber(buf), what);
 }
 
+// Reads and validates the metapage into *meta (share lock held only while copying).
 void ReadMeta(Relation index, JadeMetaPageData* meta) {
     Buffer buf = ReadBuffer(index, kMetaBlock);
     LockBuffer(buf, BUFFER_LOCK_SHARE);
@@ -92,6 +98,7 @@ void ReadMeta(Relation index, JadeMetaPageData* meta) {
                         errhint("Rebuild the index with REINDEX.")));
 }
 
+// Writes block 0 (which must be a fresh, exclusively locked buffer) with *meta.
 void WriteMetaPage(Relation index, Buffer buf, const JadeMetaPageData* meta, bool wal) {
     PageEdit edit;
     EditBegin(&edit, index, wal);
@@ -103,6 +110,7 @@ void WriteMetaPage(Relation index, Buffer buf, const JadeMetaPageData* meta, boo
     EditFinish(&edit);
 }
 
+// Bumps the metapage's change counter (and, when cache_changed, its cache version).
 void BumpMetaCounters(Relation index, bool cache_changed) {
     Buffer buf = ReadBuffer(index, kMetaBlock);
     LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
@@ -116,6 +124,7 @@ void BumpMetaCounters(Relation index, bool cache_changed) {
     UnlockReleaseBuffer(buf);
 }
 
+// Allocates and writes an all-empty list directory for nlist lists (build only, no WAL).
 uint32 WriteEmptyDirectory(Relation index, ForkNumber fork, uint32 nlist) {
     uint32 nblocks = (nlist + kDirPerPage - 1) / kDirPerPage;
     for (uint32 b = 0; b < nblocks; b++) {
@@ -142,6 +151,7 @@ static void DirLocation(uint32 list_no, BlockNumber* blk, uint32* slot) {
     *slot = list_no % kDirPerPage;
 }
 
+// Returns the head and tail hint of a list.
 JadeListDirEntry ReadDirEntry(Relation index, uint32 list_no) {
     BlockNumber blk;
     uint32 slot;
@@ -266,6 +276,7 @@ void ListAppend(Relation index, uint32 code_size, uint32 list_no, uint32 n, cons
     }
 }
 
+// Writes len bytes as a new blob chain and returns its first block (InvalidBlockNumber if len=0).
 BlockNumber WriteBlob(Relation index, ForkNumber fork, const char* data, uint64 len, bool wal) {
     if (len == 0) return InvalidBlockNumber;
     BlockNumber head = InvalidBlockNumber;
@@ -292,6 +303,7 @@ BlockNumber WriteBlob(Relation index, ForkNumber fork, const char* data, uint64 
     return head;
 }
 
+// Reads a blob chain of len bytes into dst.
 void ReadBlobInto(Relation index, BlockNumber head, uint64 len, char* dst) {
     BlockNumber blk = head;
     uint64 off = 0;
@@ -312,6 +324,7 @@ void ReadBlobInto(Relation index, BlockNumber head, uint64 len, char* dst) {
     }
 }
 
+// Returns the code of a list entry: inline slot, or assembled from its blob chain into scratch.
 const uint8* ListEntryCode(Relation index, const uint8* slot, uint32 code_size, uint8* scratch) {
     if (!ListIsOverflow(code_size)) return slot;
     BlockNumber head;
@@ -320,6 +333,7 @@ const uint8* ListEntryCode(Relation index, const uint8* slot, uint32 code_size, 
     return scratch;
 }
 
+// Writes the HNSW id map (graph id -> heap TID encoded as int64) on contiguous new pages.
 BlockNumber WriteIdMap(Relation index, const int64* ids, uint64 n, uint32* nblocks, bool wal) {
     BlockNumber first = InvalidBlockNumber;
     uint64 off = 0;
@@ -350,6 +364,7 @@ BlockNumber WriteIdMap(Relation index, const int64* ids, uint64 n, uint32* nbloc
     return first;
 }
 
+// Returns the int64 TID of graph id `id` (-1 when tombstoned).
 int64 IdMapLookup(Relation index, const JadeMetaPageData* meta, int64 id) {
     if (id < 0 || static_cast<uint64>(id) >= meta->graph_ntotal) return -1;
     BlockNumber blk = meta->idmap_head + static_cast<BlockNumber>(id / kIdMapPerPage);

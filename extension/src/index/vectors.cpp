@@ -13,6 +13,7 @@
 
 namespace jade::ext::index {
 
+// Checks a vector's dimension and normalizes it for cosine; false for a zero cosine vector.
 bool PrepareVector(Relation index, uint32 metric, uint32 dims, Datum value, float* dst) {
     Vector* v = DatumGetVector(value);
     if (static_cast<uint32>(v->dim) != dims)
@@ -31,6 +32,7 @@ bool PrepareVector(Relation index, uint32 metric, uint32 dims, Datum value, floa
     return true;
 }
 
+// Computes the operator's exact distance between a query (prepared) and a raw stored vector.
 double ExactDistance(uint32 metric, const float* query, const float* x, uint32 dims) {
     switch (metric) {
         case kMetricL2:
