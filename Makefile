@@ -15,7 +15,7 @@ APT_PACKAGES := build-essential cmake pkg-config git ca-certificates dpkg-dev \
 	libfaiss-dev libopenblas0-openmp libblas-dev liblapack-dev \
 	libpg-query-dev libprotobuf-c-dev libraft-dev libuv1-dev libpq-dev libssl-dev \
 	catch2 libbenchmark-dev \
-	python3 python3-psycopg2 python3-numpy python3-pytest python3-pytest-timeout gnuplot-nox iproute2 procps bc
+	python3 python3-psycopg2 python3-psycopg python3-numpy python3-pytest python3-pytest-timeout libpostgresql-jdbc-java gnuplot-nox iproute2 procps bc
 
 .PHONY: all deps build install test test-unit test-regress test-integration demo stop \
 	bench bench-full bench-micro clean

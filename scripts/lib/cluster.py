@@ -32,7 +32,8 @@ import subprocess
 import tempfile
 import time
 
-from .pg_instance import PgInstance, as_postgres, ensure_traversable, free_port, wait_until, REPO
+from .pg_instance import (PgInstance, as_postgres, chown_postgres, default_bindir, ensure_traversable, free_port,
+                          wait_until, REPO)
 
 STATE_FILE = "cluster.json"
 DEFAULT_COORDINATOR_PORT = 6432
@@ -256,7 +257,7 @@ class Cluster:
 
     def __init__(self, workers=3, dir=None, build_dir=None, coordinator_port=None, worker_ports=None,
                  worker_settings=None, coordinator_config=None, user="postgres", password=None,
-                 create_extension=True, name="jade"):
+                 create_extension=True, name="jade", template=None):
         self.build_dir = os.path.abspath(build_dir or default_build_dir())
         self.n_workers = workers
         self._own_dir = dir is None
@@ -270,6 +271,7 @@ class Cluster:
         self.user = user
         self.password = password
         self.create_extension = create_extension
+        self.template = template
         self.workers = []
         self.coordinator = None
         self.reused = False
@@ -340,7 +342,8 @@ class Cluster:
                     w.start(timeout)
                 w.running = True
             else:
-                w.init().start(timeout)
+                init_from_template(w, self.template)
+                w.start(timeout)
                 fresh.append(w)
             if self.create_extension:
                 w.psql("CREATE EXTENSION IF NOT EXISTS jadevector")
@@ -428,6 +431,38 @@ class Cluster:
         for w in self.workers:
             parts.append("== %s (%s)\n%s" % (w.name, w.logfile, w.log_tail(lines)))
         return "\n".join(parts)
+
+
+def make_template(path, build_dir=None):
+    """initdb a data directory at path (owned by postgres) to be copied by init_from_template.
+
+    initdb costs seconds on a loaded machine; copying a template costs a fraction of that, which
+    matters for test suites that start several clusters. The caller removes path when done.
+    """
+    if os.path.exists(os.path.join(path, "PG_VERSION")):
+        return path
+    parent = os.path.dirname(os.path.abspath(path))
+    os.makedirs(parent, exist_ok=True)
+    os.chmod(parent, 0o755)
+    chown_postgres(parent)
+    ensure_traversable(parent)
+    bindir = default_bindir(build_dir)
+    r = as_postgres([os.path.join(bindir, "initdb"), "-D", path, "-U", "postgres", "-A", "trust", "-E", "UTF8",
+                     "--locale=C", "--no-instructions", "--no-sync"], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError("initdb of the template %s failed: %s" % (path, r.stderr))
+    return path
+
+
+def init_from_template(pg, template=None):
+    """Create pg's data directory: a copy of template when given, else initdb; then pg's settings."""
+    if not template:
+        pg.init(extra_args=("--no-sync",))
+        return
+    r = as_postgres(["cp", "-a", template, pg.datadir], capture_output=True, text=True)
+    if r.returncode != 0:
+        raise RuntimeError("copying template %s to %s failed: %s" % (template, pg.datadir, r.stderr))
+    pg.write_settings()
 
 
 def worker_running(pg):
