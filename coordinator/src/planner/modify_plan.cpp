@@ -44,6 +44,15 @@ Expected<Plan> PlanInsert(const Ctx& ctx) {
   if (values && values->n_values_lists == 0) return Unsupported("INSERT ... SELECT into a distributed table");
   if (rels.size() > 1 || HasSubLink(ctx.stmt.node())) return Unsupported("subqueries in INSERT into a distributed table");
 
+  if (ins->on_conflict_clause) {
+    const PgQuery__OnConflictClause* oc = ins->on_conflict_clause;
+    for (size_t i = 0; i < oc->n_target_list; i++) {
+      const PgQuery__ResTarget* rt = oc->target_list[i]->res_target;
+      if (rt->name && t->shard_key == rt->name) {
+        return Unsupported("updating the shard key column \"" + t->shard_key + "\" in ON CONFLICT DO UPDATE");
+      }
+    }
+  }
   std::vector<std::string> cols;
   for (size_t i = 0; i < ins->n_cols; i++) cols.push_back(ins->cols[i]->res_target->name);
   if (cols.empty()) cols = t->columns;

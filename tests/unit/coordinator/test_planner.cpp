@@ -244,6 +244,7 @@ TEST_CASE("unsupported constructs fail with 0A000 naming the construct", "[plann
       {"UPDATE items SET id = 3 WHERE id = 2", "shard key"},
       {"INSERT INTO items (id) SELECT age FROM users", "INSERT ... SELECT"},
       {"INSERT INTO items (id) VALUES (random()::int)", "not a constant"},
+      {"INSERT INTO items (id) VALUES (1) ON CONFLICT (id) DO UPDATE SET id = 2", "ON CONFLICT"},
       {"CREATE UNIQUE INDEX ON items (category)", "unique index"},
       {"ALTER TABLE items ADD PRIMARY KEY (category)", "PRIMARY KEY"},
       {"COPY items TO STDOUT", "COPY ... TO"},
