@@ -3,12 +3,14 @@
 
 #include <algorithm>
 #include <cmath>
+#include <random>
 #include <unordered_set>
 #include <utility>
 #include <vector>
 
 #include "common/error.h"
 #include "common/interrupt.h"
+#include "distance/distance.h"
 
 namespace jade::ext::engine {
 
@@ -27,25 +29,31 @@ void CheckArgs(double target, int k) {
     if (k < 1) throw JadeError(sqlstate::kInvalidParameterValue, "calibration k must be at least 1");
 }
 
+// Exact k nearest among the first `base` rows of x for query q, skipping row `skip` (or -1).
+std::vector<int64_t> ExactNearest(Metric metric, int dim, const float* x, int64_t base, const float* q, int k,
+                                  int64_t skip, std::vector<std::pair<double, int64_t>>* scratch) {
+    auto& d = *scratch;
+    d.resize(static_cast<size_t>(base));
+    for (int64_t j = 0; j < base; j++) {
+        double v = OperatorDistance(metric, q, x + j * dim, dim);
+        d[j] = {std::isnan(v) || j == skip ? HUGE_VAL : v, j};
+    }
+    int64_t kk = std::min<int64_t>(k, skip >= 0 ? base - 1 : base);
+    std::partial_sort(d.begin(), d.begin() + kk, d.end());
+    std::vector<int64_t> t;
+    for (int64_t j = 0; j < kk; j++) t.push_back(d[j].second);
+    return t;
+}
+
 // Exact k nearest among the first `base` rows for each sampled query row (itself excluded).
 Sample ExactSample(Metric metric, int dim, const float* x, int64_t base, int k) {
     Sample s;
     int64_t nq = std::min(kCalibrationQueries, base);
-    std::vector<std::pair<double, int64_t>> d(static_cast<size_t>(base));
+    std::vector<std::pair<double, int64_t>> scratch;
     for (int64_t i = 0; i < nq; i++) {
         int64_t row = i * (base / nq);
-        const float* q = x + row * dim;
-        for (int64_t j = 0; j < base; j++) {
-            double v = OperatorDistance(metric, q, x + j * dim, dim);
-            d[j] = {std::isnan(v) ? HUGE_VAL : v, j};
-        }
-        d[row].first = HUGE_VAL;  // not its own neighbour
-        int64_t kk = std::min<int64_t>(k, base - 1);
-        std::partial_sort(d.begin(), d.begin() + kk, d.end());
-        std::vector<int64_t> t;
-        for (int64_t j = 0; j < kk; j++) t.push_back(d[j].second);
         s.query_rows.push_back(row);
-        s.truth.push_back(std::move(t));
+        s.truth.push_back(ExactNearest(metric, dim, x, base, x + row * dim, k, row, &scratch));
         ThrowIfInterrupted();
     }
     return s;
@@ -84,24 +92,55 @@ int64_t CalibrateNprobe(const IvfCodec& codec, const float* x, int64_t n, double
 }
 
 int CalibrateEfSearch(HnswGraph& graph, const float* x, const int64_t* labels, int64_t n, double target, int k) {
-    // Grows ef until the measured recall@k reaches the target.
+    // Grows ef until the measured recall@k reaches the target, for queries that resemble new
+    // data: an indexed row used as its own query sits on a graph node whose links are nearly
+    // its neighbour list, so it is found at a tiny ef (measured: calibrated ef 10 → 0.875 recall
+    // on unseen queries from the same 50k clustered set). Each query is therefore a sample row
+    // moved in a random direction by its distance to its nearest other row — about how far a
+    // new point from the same distribution lies from the indexed ones.
     CheckArgs(target, k);
+    Metric metric = graph.spec().metric;
     int dim = graph.spec().dim;
     if (n <= k) return k;
-    // The graph answers over all n rows, so the truth must too: neighbours found among a subset
-    // would make every correct answer look like a miss (ef then climbs to its maximum).
-    Sample s = ExactSample(graph.spec().metric, dim, x, n, k);
-    std::vector<float> dis(k + 1);
-    std::vector<int64_t> got(k + 1);
+    // The graph answers over all n rows, so the truth is exact over all of them (a subset would
+    // turn correct answers into misses and push ef to its maximum).
+    Sample nn = ExactSample(metric, dim, x, n, 1);
+    std::vector<std::vector<float>> queries;
+    std::vector<std::vector<int64_t>> truth;
+    std::vector<std::pair<double, int64_t>> scratch;
+    for (size_t i = 0; i < nn.query_rows.size(); i++) {
+        const float* row = x + nn.query_rows[i] * dim;
+        double step = nn.truth[i].empty()
+                          ? 0.0
+                          : std::sqrt(static_cast<double>(L2SquaredDistance(row, x + nn.truth[i][0] * dim, dim)));
+        std::mt19937 rng(static_cast<uint32_t>(nn.query_rows[i]) * 2654435761u + 17);
+        std::normal_distribution<double> gauss(0.0, 1.0);
+        std::vector<double> u(dim);
+        double norm = 0.0;
+        for (double& v : u) {
+            v = gauss(rng);
+            norm += v * v;
+        }
+        norm = std::sqrt(norm);
+        std::vector<float> q(dim);
+        for (int j = 0; j < dim; j++) q[j] = static_cast<float>(row[j] + (norm > 0 ? step * u[j] / norm : 0.0));
+        std::vector<float> qp(dim);
+        if (!PrepareVector(metric, q.data(), dim, qp.data())) continue;  // cosine: a zero query
+        truth.push_back(ExactNearest(metric, dim, x, n, q.data(), k, -1, &scratch));
+        queries.push_back(std::move(q));
+        ThrowIfInterrupted();
+    }
+    if (queries.empty()) return k;
+    std::vector<float> dis(k);
+    std::vector<int64_t> got(k);
     // Steps of x1.5: a doubling ladder can overshoot the needed breadth (and latency) by 2x.
     for (int ef = k;; ef = std::min(ef + std::max(1, ef / 2), kCalibrationMaxEf)) {
         int64_t hits = 0, total = 0;
-        for (size_t i = 0; i < s.query_rows.size(); i++) {
-            // k+1 results: the query row itself is in the graph and may come first.
-            int64_t found = graph.Search(x + s.query_rows[i] * dim, k + 1, ef, dis.data(), got.data());
+        for (size_t i = 0; i < queries.size(); i++) {
+            int64_t found = graph.Search(queries[i].data(), k, ef, dis.data(), got.data());
             std::unordered_set<int64_t> result(got.begin(), got.begin() + found);
-            for (int64_t row : s.truth[i]) hits += result.count(labels[row]);
-            total += static_cast<int64_t>(s.truth[i].size());
+            for (int64_t row : truth[i]) hits += result.count(labels[row]);
+            total += static_cast<int64_t>(truth[i].size());
         }
         ThrowIfInterrupted();
         if (total == 0 || static_cast<double>(hits) >= target * static_cast<double>(total) || ef >= kCalibrationMaxEf)
