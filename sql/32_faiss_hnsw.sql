@@ -109,11 +109,6 @@ CREATE INDEX hnsw_ip ON hnsw_items USING faiss (embedding vector_ip_ops) WITH (f
 SELECT id, round((embedding <#> '[1,1,1,1,1,1,1,1]')::numeric, 3) AS d
   FROM hnsw_items ORDER BY embedding <#> '[1,1,1,1,1,1,1,1]' LIMIT 3;
 
--- L1 graphs (HNSW over raw vectors only)
-CREATE INDEX hnsw_l1 ON hnsw_items USING faiss (embedding vector_l1_ops) WITH (factory = 'HNSW8');
-SELECT id, embedding <+> '[1,2,3,4,5,6,7,8]' AS d FROM hnsw_items ORDER BY embedding <+> '[1,2,3,4,5,6,7,8]' LIMIT 3;
-DROP INDEX hnsw_l1;
-
 -- the cached graph is rebuilt-aware: a REINDEX in this session is seen by the next scan
 REINDEX INDEX hnsw_ip;
 SELECT id FROM hnsw_items ORDER BY embedding <#> '[1,1,1,1,1,1,1,1]' LIMIT 1;

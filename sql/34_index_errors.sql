@@ -26,7 +26,7 @@ CREATE INDEX ON err_items USING ivfflat (embedding) WITH (lists = 40000);
 -- metric / family mismatch: 0A000
 CREATE INDEX ON err_items USING faiss (embedding vector_l1_ops) WITH (factory = 'IVF10,Flat');
 CREATE INDEX ON err_items USING faiss (embedding vector_l1_ops) WITH (factory = 'IVF10,SQ8');
-CREATE INDEX ON err_items USING faiss (embedding vector_l1_ops) WITH (factory = 'HNSW16,SQ8');
+CREATE INDEX ON err_items USING faiss (embedding vector_l1_ops) WITH (factory = 'HNSW16');
 -- no such operator class for the AM (pgvector has no l1 for ivfflat either): 42704
 CREATE INDEX ON err_items USING ivfflat (embedding vector_l1_ops);
 -- wrong column type: 42704

@@ -178,6 +178,12 @@ void ResolveBuildSpec(Relation index, JadeAmKind am, uint32 dims, double ntuples
     spec->code_size = info.code_size;
     spec->lossy = info.lossy;
     strlcpy(spec->factory, info.normalized, sizeof(spec->factory));
+    // The engine could also search an L1 HNSW graph, but the index's delta merge and the
+    // documented surface (pgvector has no L1 graph either) keep L1 to the exact Flat family.
+    if (spec->metric == kMetricL1 && spec->family != kFamilyFlat)
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                        errmsg("vector_l1_ops is supported only by the Flat family, not by \"%s\"", spec->factory),
+                        errhint("Use factory = 'Flat', or an L2, inner product or cosine operator class.")));
 }
 
 }  // namespace jade::ext::index
