@@ -7,9 +7,11 @@
 // (the query row itself excluded) — among the first kCalibrationBase rows for IVF, among all n
 // for HNSW (whose answers come from all of them: ~1.5 s for a million 128-d rows) — and measure:
 //   * IVF: for each true neighbour, the rank of its list among the query's nearest lists; the
-//     answer is the smallest nprobe that covers `target` of them (an upper bound on recall for
-//     lossy codes, which are re-ranked anyway);
+//     answer is the smallest nprobe whose coverage of them reaches `target` (an upper bound on
+//     recall for lossy codes, which are re-ranked anyway);
 //   * HNSW: real graph searches with growing ef_search until recall@k reaches `target`.
+// "Reaches" means the mean per-query recall minus 1.645 standard errors (one-sided 95%), so the
+// sampling noise of 64 queries does not leave the default just under the target.
 // Single-threaded, interruptible between queries; C++ regime (throws JadeError / Interrupted).
 #pragma once
 
