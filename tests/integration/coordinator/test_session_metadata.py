@@ -12,6 +12,7 @@
 """
 
 import contextlib
+import threading
 import time
 
 import psycopg2
@@ -188,3 +189,35 @@ def test_in_doubt_transaction_rolled_back_by_recovery(cluster, conn):
     finally:
         with contextlib.closing(worker.connect()) as wc, contextlib.suppress(psycopg2.Error):
             fetch(wc, "ROLLBACK PREPARED 'someone_else_1'")
+
+
+def test_cancel_request_cancels_worker_queries(cluster, conn):
+    """psycopg2's cancel() (CancelRequest with the BackendKeyData): 57014 to the client, shard queries stopped."""
+    result = {}
+
+    def slow():
+        try:
+            fetch(conn, "SELECT count(*) FROM items WHERE pg_sleep(0.5) IS NOT NULL")  # ~5 s per shard
+        except psycopg2.Error as e:
+            result["error"] = e
+
+    t = threading.Thread(target=slow)
+    t0 = time.time()
+    t.start()
+    time.sleep(1.0)
+    conn.cancel()
+    t.join(30)
+    assert not t.is_alive()
+    assert "error" in result and result["error"].pgcode == "57014", result
+    assert time.time() - t0 < 4.5, "cancel took %.1f s" % (time.time() - t0)
+    assert fetch(conn, "SELECT count(*) FROM items") == [(ROWS,)]  # the session is usable afterwards
+    deadline = time.time() + 10
+    for w in cluster.workers:
+        with contextlib.closing(w.connect()) as wc:
+            while True:
+                busy = fetch(wc, "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(0.5)%' "
+                                 "AND state = 'active' AND pid <> pg_backend_pid()")[0][0]
+                if busy == 0 or time.time() > deadline:
+                    break
+                time.sleep(0.1)
+            assert busy == 0, "worker %s still runs the cancelled shard query" % w.name
