@@ -32,7 +32,7 @@ PRESETS = {
         "configs": cfgmod.ALL_CONFIGS, "nprobe_sweep": [1, 2, 4, 8, 16, 32], "ef_sweep": [10, 20, 40, 80, 160],
         "repeats": 3, "clients": 4, "mc_duration": 0.8, "mc_rounds": 3, "insert_rows": 5000,
         "pg_settings": {"shared_buffers": "1GB"}, "build_timeout": 600,
-        "coord_workers": [1, 3], "coord_config": "faiss-ivfflat", "coord_sweep": [1, 4, 16],
+        "coord_workers": [1, 3], "coord_config": "faiss-ivfflat", "coord_sweep": [1, 8],
     },
     "full": {
         "datasets": ["clustered"], "n": 1000000, "dim": 128, "queries": 1000,

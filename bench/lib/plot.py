@@ -3,7 +3,9 @@
 import os
 import subprocess
 
-POINT_TYPES = [7, 5, 9, 11, 13, 15, 4, 6, 8, 10]
+POINT_TYPES = [7, 5, 9, 11, 13, 15, 4, 6, 8, 10, 12, 14]
+COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
+          "#17becf", "#000000", "#aec7e8"]
 
 
 def recall_qps_plot(records, dataset, png_path, work_dir, title_extra=""):
@@ -25,8 +27,9 @@ def recall_qps_plot(records, dataset, png_path, work_dir, title_extra=""):
         with open(data, "w") as f:
             for recall, qps in points:  # sweep order: the line follows the search parameter
                 f.write("%.6f %.3f\n" % (recall, qps))
-        style = "points pt %d ps 1.6" % POINT_TYPES[i % len(POINT_TYPES)] if len(points) == 1 else \
-            "linespoints lw 2 pt %d ps 1.2" % POINT_TYPES[i % len(POINT_TYPES)]
+        color = "lc rgb '%s'" % COLORS[i % len(COLORS)]
+        style = "points pt %d ps 1.6 %s" % (POINT_TYPES[i % len(POINT_TYPES)], color) if len(points) == 1 else \
+            "linespoints lw 2 pt %d ps 1.2 %s" % (POINT_TYPES[i % len(POINT_TYPES)], color)
         plots.append("'%s' using 1:2 with %s title '%s'" % (data, style, config))
     recalls = [p[0] for pts in series.values() for p in pts]
     xmin = max(0.0, min(recalls) - 0.02)
