@@ -6,6 +6,7 @@
 #include "executor/param_count.h"
 #include "executor/shard_copy.h"
 #include "wire/io_sqlstate.h"
+#include "wire/message_buffer.h"
 #include "wire/messages/error_response.h"
 #include "wire/messages/query.h"
 #include "wire/messages/row_data.h"
@@ -86,13 +87,13 @@ void ClientSession::OnClosed() {
 
 // True when the client has more output queued than its budget.
 bool ClientSession::OutputFull() const {
-    return socket_ != nullptr &&
+    return socket_ != nullptr && !capture_ &&
            socket_->queued_bytes() + session_.output_size() >= server_.config().client_buffer_bytes;
 }
 
 // Sends buffered output to the socket.
 void ClientSession::Flush() {
-    if (socket_ == nullptr || out().empty()) return;
+    if (socket_ == nullptr || out().empty() || capture_) return;
     socket_->Write(&out());
 }
 
@@ -490,7 +491,11 @@ void ClientSession::HandleExecute(std::string_view payload) {
         skip_until_sync_ = true;
         return;
     }
-    const Portal& portal = it->second;
+    Portal& portal = it->second;
+    if (portal.suspended) {
+        ResumePortal(portal, m->max_rows);
+        return;
+    }
     if (portal.stmt->parsed.empty()) {
         wire::WriteEmptyQueryResponse(&out());
         return;
@@ -502,11 +507,75 @@ void ClientSession::HandleExecute(std::string_view payload) {
     exec.describe = describe;
     exec.extended = true;
     busy_ = true;
-    Execute(std::move(exec), [this](bool ok) {
+    size_t mark = out().size();
+    int32_t max_rows = m->max_rows;
+    std::string name = m->portal;
+    capture_ = max_rows > 0;
+    Execute(std::move(exec), [this, mark, max_rows, name](bool ok) {
+        if (capture_) {
+            capture_ = false;
+            if (ok) SuspendPortal(name, mark, max_rows);
+        }
         if (!ok) skip_until_sync_ = true;
         busy_ = false;
         Pump();
     });
+}
+
+// Row-limited Execute: the statement ran to completion with its output held back; DataRows past
+// `max_rows` move into the portal and PortalSuspended replaces CommandComplete. The whole result
+// is buffered (workers cannot be left mid-query between Executes), so this serves correctness
+// (pgjdbc setFetchSize), not memory savings.
+void ClientSession::SuspendPortal(const std::string& name, size_t mark, int32_t max_rows) {
+    auto it = portals_.find(name);
+    if (it == portals_.end()) return;
+    Portal& portal = it->second;
+    std::string tail = out().substr(mark);
+    out().resize(mark);
+    size_t pos = 0;
+    int32_t rows = 0;
+    bool suspended = false;
+    while (pos + 5 <= tail.size()) {
+        char type = tail[pos];
+        size_t len = 1 + static_cast<uint32_t>(wire::ReadBE32(tail.data() + pos + 1));
+        std::string_view m(tail.data() + pos, len);
+        pos += len;
+        if (type == 'D') {
+            if (rows < max_rows) {
+                out().append(m.data(), m.size());
+                ++rows;
+            } else {
+                portal.pending_rows.emplace_back(m);
+            }
+            continue;
+        }
+        if (type == 'C' && rows == max_rows) {
+            portal.final_tag = std::string(m.substr(5, m.size() - 6));
+            wire::WritePortalSuspended(&out());
+            suspended = true;
+            continue;
+        }
+        out().append(m.data(), m.size());
+    }
+    portal.suspended = suspended;
+}
+
+// Serves the next `max_rows` rows of a suspended portal (0 = all).
+void ClientSession::ResumePortal(Portal& portal, int32_t max_rows) {
+    size_t n = 0;
+    while (!portal.pending_rows.empty() && (max_rows <= 0 || n < static_cast<size_t>(max_rows))) {
+        out().append(portal.pending_rows.front());
+        portal.pending_rows.pop_front();
+        ++n;
+    }
+    if (max_rows > 0 && n == static_cast<size_t>(max_rows)) {
+        wire::WritePortalSuspended(&out());
+        return;
+    }
+    std::string tag = portal.final_tag;
+    if (tag.rfind("SELECT", 0) == 0) tag = "SELECT " + std::to_string(n);
+    wire::WriteCommandComplete(&out(), tag);
+    portal.suspended = false;
 }
 
 // Close: forgets a statement or portal (closing a missing one is not an error).

@@ -14,6 +14,7 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -99,6 +100,10 @@ private:
         std::shared_ptr<PreparedStmt> stmt;
         Params params;
         std::vector<int16_t> result_formats;
+        /** Execute with a row limit: the rest of the result, served by later Executes. */
+        bool suspended = false;
+        std::deque<std::string> pending_rows;  ///< encoded DataRow messages
+        std::string final_tag;                 ///< CommandComplete tag of the whole result
     };
     using DoneFn = std::function<void(bool ok)>;
 
@@ -118,6 +123,8 @@ private:
     void HandleDescribe(std::string_view payload);
     void HandleExecute(std::string_view payload);
     void HandleClose(std::string_view payload);
+    void SuspendPortal(const std::string& name, size_t mark, int32_t max_rows);
+    void ResumePortal(Portal& portal, int32_t max_rows);
     void HandleSync();
     void FlushPendingDescribe(DoneFn then);
     void DescribeStatement(std::shared_ptr<PreparedStmt> stmt, const Params& params, bool portal,
@@ -170,6 +177,7 @@ private:
     bool closing_ = false;
     bool pumping_ = false;
     bool copy_paused_ = false;
+    bool capture_ = false;  ///< output of a row-limited Execute is held back until it is split
     bool copy_out_active_ = false;
     std::string& out() { return session_.output(); }
 

@@ -72,6 +72,7 @@ void ClientSession::RunCopyIn(const StatementExec& exec, const Plan& plan, DoneF
     };
     ShardCopy::Callbacks cb;
     cb.on_ready = [this, st, finish]() {
+        capture_ = false;  // the client must see CopyInResponse now
         wire::WriteCopyInResponse(&out(), false, 0);
         st->client_in_copy = true;
         Flush();

@@ -287,6 +287,7 @@ void ClientSession::RunRelay(const StatementExec& exec, const Plan& plan, DoneFn
             return;
         }
         if (st == PGRES_COPY_IN) {
+            capture_ = false;  // the client must see CopyInResponse now
             wire::WriteCopyInResponse(&out(), PQbinaryTuples(res.get()) != 0,
                                       static_cast<int16_t>(PQnfields(res.get())));
             Flush();
