@@ -236,3 +236,35 @@ def exact_match(cur, table, v, metric="l2"):
     """Top-1 through the index for a stored vector: (id, distance) or None."""
     ids, d = knn(cur, table, v, metric, 1)
     return (ids[0], d[0]) if ids else None
+
+
+def crash(pg):
+    """SIGKILL the postmaster AND every one of its children at once, like a power cut or the OOM
+    killer taking the whole server.
+
+    PgInstance.kill9() kills only the postmaster; orphaned backends then run their current
+    statement to completion (a merge or an INSERT finishes and even commits) and exit only when
+    they next wait for the client, so it never interrupts work in flight. Here the children are
+    killed in the same instant, mid-statement.
+    """
+    import signal
+    import subprocess
+    pid = pg.postmaster_pid()
+    r = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+    children = [int(x) for x in r.stdout.split()]
+    for p in [pid] + children:
+        try:
+            os.kill(p, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    deadline = time.time() + 30
+    for p in [pid] + children:
+        while time.time() < deadline:
+            try:
+                os.kill(p, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.02)
+    # Zombies of our own children do not exist (the postmaster is not our child); the pid file
+    # stays, as after a real crash, and pg_ctl start recovers.
+    pg.running = False

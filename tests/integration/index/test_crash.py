@@ -3,8 +3,11 @@
 One server (durable settings: fsync on, synchronous_commit on, full_page_writes on) holds one table
 per family, each with its index built on a base set. A writer thread per table inserts small
 transactions through its own connection and records each commit the server acknowledged; when
-every writer has committed enough rows the postmaster is SIGKILLed, and the server is restarted
-(crash recovery replays the WAL, including the index's GenericXLog records).
+every writer has committed enough rows the postmaster and all its backends are SIGKILLed in the
+same instant (helpers.crash: PgInstance.kill9 kills only the postmaster, and orphaned backends
+would finish their statements), and the server is restarted (crash recovery replays the WAL,
+including the index's GenericXLog records). A second scenario kills the server in the middle of
+an HNSW delta merge.
 
 After recovery, for each family:
   * every acknowledged row is in the table (durability), and the table holds nothing else;
@@ -95,7 +98,7 @@ def crashed(pg):
     deadline = time.time() + MAX_WAIT
     while time.time() < deadline and min(len(a) for a in acked.values()) < MIN_ACKED:
         time.sleep(0.05)
-    pg.kill9()  # writers are mid-transaction now
+    h.crash(pg)  # writers are mid-statement now
     stop.set()
     for t, _ in threads:
         t.join(30)
@@ -156,5 +159,108 @@ def test_index_consistent_after_kill9(pg, crashed, name):
         exact = name in ("flat", "ivf_flat", "pg_ivfflat")
         for q in h.random_vectors(10, DIM, seed=44):
             h.check_knn(cur, table, live, q, 10, exact)
+    finally:
+        conn.close()
+
+
+_merge_seconds = []
+
+
+def _prepare_merge_table(pg, table, index):
+    """An HNSW8 index over 2,000 rows with 2,000 more rows in its delta; returns live rows."""
+    conn = pg.connect()
+    base = h.random_vectors(2000, DIM, seed=45)
+    extra = h.random_vectors(2000, DIM, seed=46)
+    h.create_table(conn, table, DIM)
+    h.copy_rows(conn, table, range(1, 2001), base)
+    with conn.cursor() as cur:
+        cur.execute("ALTER TABLE %s SET (autovacuum_enabled = off)" % table)
+        cur.execute("CREATE INDEX %s ON %s USING faiss (embedding) WITH (factory = 'HNSW8')" % (index, table))
+    h.copy_rows(conn, table, range(2001, 4001), extra)
+    conn.close()
+    live = {i + 1: base[i] for i in range(2000)}
+    live.update({2001 + i: extra[i] for i in range(2000)})
+    return live
+
+
+def _merge_duration(pg):
+    """Seconds one merge of the prepared table takes here (measured once on a twin table)."""
+    if not _merge_seconds:
+        _prepare_merge_table(pg, "cm_twin", "cmix_twin")
+        conn = pg.connect()
+        with conn.cursor() as cur:
+            cur.execute("SELECT id FROM cm_twin ORDER BY embedding <-> (SELECT embedding FROM cm_twin LIMIT 1) LIMIT 1")
+            t0 = time.time()
+            cur.execute("SELECT jadevector_merge_delta('cmix_twin')")
+            _merge_seconds.append(time.time() - t0)
+            cur.execute("DROP TABLE cm_twin")
+        conn.close()
+    return _merge_seconds[0]
+
+
+@pytest.mark.parametrize("fraction", [0.2, 0.5])
+def test_kill9_during_hnsw_delta_merge(pg, crashed, fraction):
+    """kill -9 while jadevector_merge_delta folds the delta into the graph (at a fifth and at half
+    of the time a merge took on a twin table; timing on a loaded machine makes hitting the
+    merge's inner window best effort, the outcome is printed): after recovery every live row is
+    found exactly once and a new merge completes."""
+    import psycopg2
+
+    table, index = "cm_%d" % int(fraction * 100), "cmix_%d" % int(fraction * 100)
+    if not pg.running:
+        pg.start()
+    delay = fraction * _merge_duration(pg)
+    live = _prepare_merge_table(pg, table, index)
+    outcome = {}
+    def merge():
+        c = None
+        try:
+            c = pg.connect()
+            with c.cursor() as cur:
+                # Warm up the backend (FAISS, graph cache) so the merge's own time is what counts.
+                cur.execute("SELECT id FROM %s ORDER BY embedding <-> (SELECT embedding FROM %s LIMIT 1) LIMIT 1"
+                            % (table, table))
+                outcome["started"] = time.time()
+                cur.execute("SELECT jadevector_merge_delta(%s)", (index,))
+                outcome["merged"] = cur.fetchone()[0]
+                outcome["seconds"] = time.time() - outcome["started"]
+        except psycopg2.Error as e:
+            outcome["error"] = e
+        finally:
+            if c is not None:
+                try:
+                    c.close()
+                except Exception:  # noqa: BLE001
+                    pass
+
+    t = threading.Thread(target=merge, daemon=True)
+    t.start()
+    deadline = time.time() + 10
+    while "started" not in outcome and "error" not in outcome and time.time() < deadline:
+        time.sleep(0.005)
+    time.sleep(delay)
+    h.crash(pg)
+    print("merge outcome at kill -9 after %.2fs: %s" % (delay, outcome))
+    t.join(30)
+    pg.start()
+    conn = pg.connect()
+    try:
+        cur = conn.cursor()
+        cur.execute("SET jadevector.ef_search = 400")
+        cur.execute("SET enable_seqscan = off")
+        h.assert_index_scan(cur, table, index, "l2", live[1], 2)
+        bad = []
+        for i, v in live.items():
+            ids, d = h.knn(cur, table, v, "l2", 2)
+            if not ids or ids[0] != i or d[0] != 0.0 or (len(ids) > 1 and ids[1] == i):
+                bad.append((i, ids, d))
+        assert not bad, "%d rows not found exactly once after a crash during merge (%s): %s" % (
+            len(bad), outcome or "killed", bad[:5])
+        cur.execute("SELECT jadevector_merge_delta(%s)", (index,))
+        cur.execute("SELECT graph_vectors, delta_vectors FROM jadevector_index_info(%s)", (index,))
+        graph, delta = cur.fetchone()
+        assert delta == 0 and graph == len(live), (graph, delta, len(live))
+        for i in (1, 1500, 2001, 3999):
+            assert h.exact_match(cur, table, live[i]) == (i, 0.0)
     finally:
         conn.close()

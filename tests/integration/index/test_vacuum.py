@@ -163,3 +163,62 @@ def test_truncate_and_drop(pg, conn, family):
         assert cur.fetchone()[0] == 0
         cur.execute("CHECKPOINT")
         assert not os.path.exists(path) or os.path.getsize(path) == 0, "index file survived DROP TABLE"
+
+
+@pytest.mark.parametrize("using", ["faiss (embedding) WITH (factory = 'HNSW8')",
+                                   "faiss (embedding) WITH (factory = 'HNSW8,SQ8')",
+                                   "hnsw (embedding) WITH (m = 8, ef_construction = 32)"])
+def test_hnsw_delta_merge(conn, using):
+    """Rows inserted after an HNSW build sit in the exact delta until a merge folds them into the
+    graph (jadevector_merge_delta on demand, VACUUM once the delta is large); before, during
+    bookkeeping and after, every live row is found exactly once and dead rows never come back."""
+    table, index = "v_merge", "vix_merge"
+    base = h.random_vectors(N, DIM, seed=19)
+    live = {i + 1: base[i] for i in range(N)}
+    h.create_table(conn, table, DIM)
+    h.copy_rows(conn, table, list(live), base)
+    with conn.cursor() as cur:
+        cur.execute("ALTER TABLE %s SET (autovacuum_enabled = off)" % table)
+        cur.execute("CREATE INDEX %s ON %s USING %s" % (index, table, using))
+        h.apply_settings(cur, {"jadevector.ef_search": 400, "hnsw.ef_search": 400})
+        cur.execute("SET enable_seqscan = off")
+        # 1,500 new rows go to the delta; a few of them and some graph rows are then deleted.
+        extra = h.random_vectors(1500, DIM, seed=20)
+        extra_ids = list(range(N + 1, N + 1501))
+        h.copy_rows(conn, table, extra_ids, extra)
+        live.update(zip(extra_ids, extra))
+        assert _info(cur, index)["delta_vectors"] == 1500
+        cur.execute("DELETE FROM %s WHERE id %% 7 = 0" % table)
+        dead = {i: live.pop(i) for i in list(live) if i % 7 == 0}
+        cur.execute("SELECT jadevector_merge_delta(%s)", (index,))
+        merged = cur.fetchone()[0]
+        assert 0 < merged <= 1500, merged
+        info = _info(cur, index)
+        assert info["delta_vectors"] == 1500 - merged, info
+        h.assert_index_scan(cur, table, index, "l2", extra[0], K)
+        for i in extra_ids[:60]:
+            if i in live:
+                ids, d = h.knn(cur, table, live[i], "l2", 2)
+                assert ids[0] == i and d[0] == 0.0 and ids[1] != i, (i, ids, d)
+        for i in list(dead)[:30]:
+            h.check_knn(cur, table, live, dead[i], K, False)
+        # VACUUM removes the dead rows (graph tombstones, delta entries) ...
+        cur.execute("VACUUM %s" % table)
+        info = _info(cur, index)
+        assert _indexed_live(info) + info["delta_vectors"] == len(live), (info, len(live))
+        # ... and merges a delta that has grown past its threshold (>= 1,000 rows, >= 10% of the graph).
+        more = h.random_vectors(1200, DIM, seed=21)
+        more_ids = list(range(N + 2001, N + 3201))
+        h.copy_rows(conn, table, more_ids, more)
+        live.update(zip(more_ids, more))
+        cur.execute("VACUUM %s" % table)
+        info = _info(cur, index)
+        assert info["delta_vectors"] == 0, "VACUUM did not merge a delta of 1,200 rows: %s" % info
+        assert _indexed_live(info) == len(live), (info, len(live))
+        for i in more_ids[::40] + extra_ids[1::50]:
+            if i in live:
+                assert h.exact_match(cur, table, live[i]) == (i, 0.0), i
+        for q in h.random_vectors(20, DIM, seed=22):
+            h.check_knn(cur, table, live, q, K, False)
+        cur.execute("RESET ALL")
+        cur.execute("DROP TABLE %s" % table)
