@@ -23,7 +23,8 @@ def describe(build_dir):
         "build_type": build_type(build_dir),
         "blas": blas(),
         "git_commit": _git("rev-parse", "--short=12", "HEAD"),
-        "git_dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
+        "git_dirty": bool(_git("status", "--porcelain", "--", "bench")),  # the benchmark code itself
+        "build_source": build_source(build_dir),
         "started_utc": now(),
         "loadavg_start": loadavg(),
     }
@@ -57,6 +58,35 @@ def faiss_flavor(build_dir):
     if use_avx2 and os.path.exists(archive) and "avx2" in _cpu_flags():
         return "faiss-1.7.3-avx2 (%s)" % archive
     return "faiss-1.7.3-generic (Debian libfaiss.a)"
+
+
+def build_source(build_dir):
+    """Describe the source tree the build directory was configured from (CMAKE_HOME_DIRECTORY).
+
+    A build of this checkout reports its commit and whether the tree had uncommitted changes; a build
+    of an exported tree reports the commit recorded in its `.jade-source-commit` file (written by
+    whoever exported it, e.g. `git archive HEAD`), so the doc can say exactly what was measured.
+    """
+    src = None
+    try:
+        with open(os.path.join(build_dir, "CMakeCache.txt")) as f:
+            for line in f:
+                if line.startswith("CMAKE_HOME_DIRECTORY:"):
+                    src = line.strip().split("=", 1)[1]
+    except FileNotFoundError:
+        return "unknown"
+    if not src:
+        return "unknown"
+    marker = os.path.join(src, ".jade-source-commit")
+    if os.path.exists(marker):
+        with open(marker) as f:
+            return "clean export of commit %s (%s)" % (f.read().strip(), src)
+    if os.path.realpath(src) == os.path.realpath(REPO):
+        dirty = bool(_git("status", "--porcelain", "--untracked-files=no")) or bool(
+            _git("status", "--porcelain"))
+        return "this checkout at %s%s" % (_git("rev-parse", "--short=12", "HEAD"),
+                                          " with uncommitted/untracked changes" if dirty else "")
+    return src
 
 
 def build_type(build_dir):

@@ -172,9 +172,9 @@ def markdown_section(meta, records, datasets, plots):
         (meta["run_id"], meta["results_rel"]),
         "",
         "- **Command:** `%s`" % meta["command"],
-        "- **When:** %s → %s (wall %.0f s), git `%s`%s" % (m["started_utc"], meta["finished_utc"],
-                                                          meta["wall_seconds"], m["git_commit"],
-                                                          " (with uncommitted changes)" if m["git_dirty"] else ""),
+        "- **When:** %s → %s (wall %.0f s); benchmark code at git `%s`%s; measured build: %s" % (
+            m["started_utc"], meta["finished_utc"], meta["wall_seconds"], m["git_commit"],
+            " (bench/ has uncommitted changes)" if m["git_dirty"] else "", m.get("build_source", "?")),
         "- **Machine:** %s, %d cores, %.1f GiB RAM, Linux %s" % (m["cpu_model"], m["cores"], m["ram_gib"],
                                                                  m["kernel"]),
         "- **Load:** the machine was %s: CPU busy %.0f%% in the 2 s before the run (other work, "
