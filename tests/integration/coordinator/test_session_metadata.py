@@ -221,3 +221,38 @@ def test_cancel_request_cancels_worker_queries(cluster, conn):
                     break
                 time.sleep(0.1)
             assert busy == 0, "worker %s still runs the cancelled shard query" % w.name
+
+
+def shard_tables_on_workers(cluster, table):
+    """{shard table name: worker port} for the shards of table that exist on the workers."""
+    found = {}
+    for w in cluster.workers:
+        with contextlib.closing(w.connect()) as wc:
+            for (name,) in fetch(wc, "SELECT relname FROM pg_class WHERE relkind = 'r' AND relname ~ %s",
+                                 ("^%s_[0-9]+$" % table,)):
+                found[name] = w.port
+    return found
+
+
+def test_ddl_propagates_to_every_shard(cluster, conn):
+    fetch(conn, "CREATE TABLE ddl_t (id int, payload text)")
+    fetch(conn, "SELECT create_distributed_table('ddl_t', 'id', shard_count => 4)")
+    shards = dict(fetch(conn, "SELECT shard_name, port FROM jade_shards WHERE table_name = 'ddl_t'"))
+    assert shard_tables_on_workers(cluster, "ddl_t") == shards
+    fetch(conn, "INSERT INTO ddl_t VALUES (1, 'a'), (2, 'b'), (3, 'c'), (4, 'd')")
+    fetch(conn, "ALTER TABLE ddl_t ADD COLUMN note text DEFAULT 'n'")
+    assert fetch(conn, "SELECT id, note FROM ddl_t ORDER BY id") == [(1, "n"), (2, "n"), (3, "n"), (4, "n")]
+    fetch(conn, "ALTER TABLE ddl_t ADD PRIMARY KEY (id)")
+    with pytest.raises(psycopg2.errors.UniqueViolation):
+        fetch(conn, "INSERT INTO ddl_t VALUES (3, 'dup')")
+    fetch(conn, "CREATE INDEX ddl_t_payload ON ddl_t (payload)")
+    for name, port in shards.items():
+        w = next(w for w in cluster.workers if w.port == port)
+        with contextlib.closing(w.connect()) as wc:
+            idx = {r[0] for r in fetch(wc, "SELECT indexdef FROM pg_indexes WHERE tablename = %s", (name,))}
+            assert any("(payload)" in d for d in idx) and any("UNIQUE" in d and "(id)" in d for d in idx), idx
+    fetch(conn, "DROP TABLE ddl_t")
+    assert fetch(conn, "SELECT count(*) FROM jade_tables WHERE table_name = 'ddl_t'") == [(0,)]
+    assert shard_tables_on_workers(cluster, "ddl_t") == {}
+    with pytest.raises(psycopg2.errors.UndefinedTable):
+        fetch(conn, "SELECT * FROM ddl_t")
