@@ -2,7 +2,8 @@
 
 The standby is made with pg_basebackup -R from the primary and started as a second server. Some
 indexes exist before the base backup (copied with it), others are built after the standby runs
-(the build is streamed), then rows are inserted, updated and deleted + VACUUMed on the primary.
+(the build is streamed), then rows are inserted, updated and deleted + VACUUMed on the primary,
+and the faiss HNSW delta is merged into its graph.
 After a bounded wait for the standby's replay LSN to pass the primary's WAL position, the same
 queries on both servers must return the same rows with the same distances, through the index.
 """
@@ -72,6 +73,12 @@ def pair(pg):
                     cur.execute("UPDATE %s SET embedding = %%s WHERE id = %%s" % table, (h.vec_text(v), 10 * j + 7))
                 cur.execute("DELETE FROM %s WHERE id %% 5 = 0" % table)
                 cur.execute("VACUUM %s" % table)
+            # Fold the faiss HNSW delta into its graph on the primary: the new graph blob, id map
+            # and metapage switch must replay on the standby (pg_hnsw keeps its delta).
+            cur.execute("SELECT jadevector_merge_delta('six_hnsw')")
+            assert cur.fetchone()[0] > 0
+            cur.execute("SELECT delta_vectors FROM jadevector_index_info('six_hnsw')")
+            assert cur.fetchone()[0] == 0
         live.update({BASE + 1 + j: extra[j] for j in range(300)})
         live.update({10 * j + 7: updated[j] for j in range(50)})
         live = {i: v for i, v in live.items() if i % 5 != 0}
@@ -121,3 +128,6 @@ def test_standby_answers_like_primary(pair, name):
             assert h.exact_match(scur, table, live[i]) == (i, 0.0), i
         scur.execute("SELECT count(*) FROM %s" % table)
         assert scur.fetchone()[0] == len(live)
+        scur.execute("SELECT graph_vectors, delta_vectors FROM jadevector_index_info(%s)", (index,))
+        pcur.execute("SELECT graph_vectors, delta_vectors FROM jadevector_index_info(%s)", (index,))
+        assert scur.fetchone() == pcur.fetchone()
