@@ -152,6 +152,7 @@ void ClientSession::CloseNow() {
 // Cancels the worker queries of the running statement.
 void ClientSession::CancelRunning() {
     if (run_ && !run_->done()) run_->CancelAll();
+    for (ShardCopy* c : live_copies_) c->Cancel();
 }
 
 // Tells the client the server is going away, then closes.

@@ -49,6 +49,10 @@ public:
      * callbacks later (they may own this object; freeing them here would free `this`).
      */
     void Abandon();
+    /** CancelRequest: cancels the shard COPYs (their error ends this COPY). */
+    void Cancel() {
+        if (run_ && !run_->done()) run_->CancelAll();
+    }
 
     bool paused() const { return pending_flush_ > 0; }
     bool ready() const { return ready_ == plan_.shard_tasks.size(); }
