@@ -431,6 +431,7 @@ void ClientSession::RunFanOut(const StatementExec& exec, Plan plan, DoneFn done)
             st->failed = true;
             st->have_error = true;
             st->error = ErrorFieldsOf(res.get());
+            DropPosition(&st->error);
             if (run_) run_->CancelAll();
             return;
         }
@@ -561,6 +562,7 @@ void ClientSession::RunModify(const StatementExec& exec, const Plan& plan, DoneF
         if (status == PGRES_FATAL_ERROR) {
             st->failed = true;
             st->error = ErrorFieldsOf(res.get());
+            DropPosition(&st->error);
             return;
         }
         if (status == PGRES_SINGLE_TUPLE || status == PGRES_TUPLES_OK) {

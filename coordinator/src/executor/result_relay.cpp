@@ -52,6 +52,13 @@ wire::ErrorFields ErrorFieldsOf(const PGresult* res) {
     return f;
 }
 
+// Removes the statement position field.
+void DropPosition(wire::ErrorFields* fields) {
+    for (auto it = fields->begin(); it != fields->end();) {
+        it = it->first == PG_DIAG_STATEMENT_POSITION ? fields->erase(it) : it + 1;
+    }
+}
+
 // Extracts SQLSTATE, message, detail, hint, position.
 Error ErrorOf(const PGresult* res) {
     Error e;
@@ -132,11 +139,15 @@ bool ResultRelay::OnResult(const PGresult* res) {
         case PGRES_NONFATAL_ERROR:
             wire::WriteErrorFields(out_, 'N', ErrorFieldsOf(res));
             return true;
-        default:
-            wire::WriteErrorFields(out_, 'E', ErrorFieldsOf(res));
+        default: {
+            wire::ErrorFields f = ErrorFieldsOf(res);
+            // A position into the rewritten shard SQL would point at the wrong place in the client's text.
+            if (shard_relation_) DropPosition(&f);
+            wire::WriteErrorFields(out_, 'E', f);
             error_ = ErrorOf(res);
             failed_ = true;
             return false;
+        }
     }
 }
 

@@ -30,6 +30,8 @@ int16_t FormatFor(const std::vector<int16_t>& result_formats, size_t i);
 
 // Copies every error/notice field libpq exposes, in PostgreSQL's order.
 wire::ErrorFields ErrorFieldsOf(const PGresult* res);
+// Removes the 'P' (statement position) field: used when the worker ran rewritten SQL.
+void DropPosition(wire::ErrorFields* fields);
 // The primary fields of a worker error as an Error (for coordinator-side decisions).
 Error ErrorOf(const PGresult* res);
 // RowDescription fields of a result with the client's formats.
