@@ -79,7 +79,9 @@ bool ReachesTarget(const std::vector<double>& recalls, double target) {
 // rows; 0.918 HNSW and 0.948 IVF on SIFT-5K). A new point from the same distribution lies about
 // one nearest-neighbour distance from the indexed ones.
 std::vector<std::vector<float>> DisplacedQueries(Metric metric, int dim, const float* x, int64_t base) {
-    Sample nn = ExactSample(metric, dim, x, base, 1);
+    // For inner product the "nearest" row is a large-norm one, not a close one: step by the
+    // Euclidean nearest neighbour there.
+    Sample nn = ExactSample(metric == Metric::InnerProduct ? Metric::L2 : metric, dim, x, base, 1);
     std::vector<std::vector<float>> queries;
     for (size_t i = 0; i < nn.query_rows.size(); i++) {
         const float* row = x + nn.query_rows[i] * dim;
