@@ -26,7 +26,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from lib import cluster as jc  # noqa: E402
-from lib.pg_instance import PgInstance, REPO, ensure_traversable  # noqa: E402
+from lib.pg_instance import PgInstance, REPO, default_bindir, ensure_traversable  # noqa: E402
 
 JADE_DIR = os.path.join(REPO, ".jade")
 CLUSTER_DIR = os.path.join(JADE_DIR, "cluster")
@@ -142,8 +142,8 @@ def print_cluster(c):
 
 
 # -- the single-server demo -------------------------------------------------------------------------
-def single_instance(build_dir):
-    return PgInstance("demo-single", port=SINGLE_PORT, build_dir=build_dir, base_dir=SINGLE_DIR,
+def single_instance(build_dir, bindir=None):
+    return PgInstance("demo-single", port=SINGLE_PORT, build_dir=build_dir, bindir=bindir, base_dir=SINGLE_DIR,
                       settings={"shared_buffers": "64MB"})
 
 
@@ -221,7 +221,10 @@ def cmd_stop(_args):
             print("demo: stopped the coordinator; workers: %s" % e, file=sys.stderr)
     if os.path.exists(os.path.join(SINGLE_DIR, "data", "PG_VERSION")):
         try:
-            pg = single_instance(stored_build_dir())
+            bindir = default_bindir(stored_build_dir())
+            if not os.path.exists(os.path.join(bindir, "pg_ctl")):
+                bindir = jc.SYSTEM_BINDIR  # the build is gone; the system pg_ctl (same major) stops it
+            pg = single_instance(stored_build_dir(), bindir)
             if jc.worker_running(pg):
                 pg.stop()
                 stopped = True

@@ -38,6 +38,7 @@ from .pg_instance import (PgInstance, as_postgres, chown_postgres, default_bindi
 STATE_FILE = "cluster.json"
 DEFAULT_COORDINATOR_PORT = 6432
 DEFAULT_WORKER_PORTS = (5433, 5434, 5435)
+SYSTEM_BINDIR = "/usr/lib/postgresql/15/bin"
 
 # Worker settings for tests and the demo: small, quick to start; durability of the workers is not
 # what these clusters exercise (the coordinator's own metadata is always fsync'd by the coordinator).
@@ -481,7 +482,10 @@ def attach(dir):
         return None
     c.build_dir = state.get("build_dir") or c.build_dir
     c.user = state.get("user", "postgres")
-    c.workers = [PgInstance("%s-w%d" % (state.get("name", "jade"), i + 1), port=port, build_dir=c.build_dir,
+    bindir = default_bindir(c.build_dir)
+    if not os.path.exists(os.path.join(bindir, "pg_ctl")):
+        bindir = SYSTEM_BINDIR  # the build is gone: the system's pg_ctl of the same major version stops it
+    c.workers = [PgInstance("%s-w%d" % (state.get("name", "jade"), i + 1), port=port, bindir=bindir,
                             base_dir=os.path.join(c.dir, "worker%d" % (i + 1)))
                  for i, port in enumerate(state["worker_ports"])]
     c.coordinator = Coordinator(os.path.join(c.dir, "coordinator"), state["coordinator_port"], c.build_dir,
