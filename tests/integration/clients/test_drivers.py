@@ -99,5 +99,6 @@ def test_jdbc(fresh_tables):
     c_port, r_port = fresh_tables
     want = run_java(r_port)
     assert "error=22012" in want and "batch=10" in want
+    assert "fetchsize=" + "".join("%d," % i for i in range(1, 21)) in want
     got = run_java(c_port)
     assert got == want

@@ -44,6 +44,16 @@ public class JdbcCheck {
                 System.out.println("agg=" + sb);
             }
             c.setAutoCommit(false);
+            try (PreparedStatement fs = c.prepareStatement("SELECT id, name FROM nodepg WHERE id <= ? ORDER BY id")) {
+                fs.setFetchSize(3);  // a cursor-style portal: Execute with max rows, PortalSuspended, Execute again
+                fs.setLong(1, 20);
+                StringBuilder sb = new StringBuilder();
+                try (ResultSet rs = fs.executeQuery()) {
+                    while (rs.next()) sb.append(rs.getLong(1)).append(',');
+                }
+                System.out.println("fetchsize=" + sb);
+            }
+            c.commit();
             try (PreparedStatement up = c.prepareStatement("UPDATE nodepg SET name = ? WHERE id = ?")) {
                 up.setString(1, "jdbc");
                 up.setLong(2, 4);
