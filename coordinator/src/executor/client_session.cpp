@@ -497,6 +497,13 @@ void ClientSession::HandleExecute(std::string_view payload) {
         ResumePortal(portal, m->max_rows);
         return;
     }
+    if (portal.completed) {
+        // PostgreSQL answers an exhausted SELECT portal with no rows.
+        std::string tag = portal.final_tag;
+        if (tag.rfind("SELECT", 0) == 0) tag = "SELECT 0";
+        wire::WriteCommandComplete(&out(), tag);
+        return;
+    }
     if (portal.stmt->parsed.empty()) {
         wire::WriteEmptyQueryResponse(&out());
         return;
@@ -550,11 +557,14 @@ void ClientSession::SuspendPortal(const std::string& name, size_t mark, int32_t 
             }
             continue;
         }
-        if (type == 'C' && rows == max_rows) {
+        if (type == 'C') {
             portal.final_tag = std::string(m.substr(5, m.size() - 6));
-            wire::WritePortalSuspended(&out());
-            suspended = true;
-            continue;
+            if (rows == max_rows) {
+                wire::WritePortalSuspended(&out());
+                suspended = true;
+                continue;
+            }
+            portal.completed = true;
         }
         out().append(m.data(), m.size());
     }
@@ -577,6 +587,7 @@ void ClientSession::ResumePortal(Portal& portal, int32_t max_rows) {
     if (tag.rfind("SELECT", 0) == 0) tag = "SELECT " + std::to_string(n);
     wire::WriteCommandComplete(&out(), tag);
     portal.suspended = false;
+    portal.completed = true;
 }
 
 // Close: forgets a statement or portal (closing a missing one is not an error).

@@ -102,6 +102,7 @@ private:
         std::vector<int16_t> result_formats;
         /** Execute with a row limit: the rest of the result, served by later Executes. */
         bool suspended = false;
+        bool completed = false;                ///< ran to its end: further Executes return no rows
         std::deque<std::string> pending_rows;  ///< encoded DataRow messages
         std::string final_tag;                 ///< CommandComplete tag of the whole result
     };
