@@ -40,9 +40,7 @@ def config_rows(records, dataset):
                      "%.2f" % b.get("seconds", 0) if r.get("using") else "-",
                      "%.1f" % (b.get("index_bytes", 0) / 1e6) if r.get("using") else "-",
                      _mb(b.get("backend_peak_private_kb")) if r.get("using") else "-",
-                     "%.0f" % ins["vectors_per_s"] if ins else "-",
-                     ("forced (enable_seqscan=off)" if r["plan"].get("forced") else
-                      ("index" if r["plan"].get("uses_index") else "seq scan"))])
+                     "%.0f" % ins["vectors_per_s"] if ins else "-", _plan_summary(records, dataset, r["config"])])
     return ["config", "index DDL (USING ...)", "build s", "index MB", "build peak private MB",
             "insert vec/s (index present)", "plan"], rows
 
@@ -251,6 +249,20 @@ def rewrite_section(doc_path, name, body):
     with open(tmp, "w") as f:
         f.write(text)
     os.replace(tmp, doc_path)
+
+
+def _plan_summary(records, dataset, config):
+    """'index', 'seq scan', or which settings needed enable_seqscan = off to use the index."""
+    recs = [r for r in records if r.get("dataset") == dataset and r["config"] == config and r.get("plan")
+            and r.get("kind") != "coordinator"]
+    if not recs or not recs[0]["plan"].get("uses_index"):
+        return "seq scan"
+    forced = [r for r in recs if r["plan"].get("forced")]
+    if not forced:
+        return "index"
+    if len(forced) == len(recs):
+        return "index, forced (enable_seqscan=off)"
+    return "index; forced (enable_seqscan=off) at " + ", ".join(_setting(r) for r in forced)
 
 
 def _setting(r):

@@ -4,8 +4,9 @@ Per dataset: CREATE TABLE (id bigint, embedding vector(D)), COPY the base rows (
 without any index), ANALYZE. Per configuration:
   1. CREATE INDEX in a fresh connection (timed; a sampler thread polls the building backend's
      /proc smaps_rollup every 0.2 s for its peak private memory), pg_relation_size of the index;
-  2. EXPLAIN check that the kNN query uses the index (if the planner prefers a seq scan, the
-     sessions run with enable_seqscan = off and the record says so);
+  2. per sweep value, an EXPLAIN check (with that value's GUCs) that the kNN query uses the index:
+     if the planner prefers a seq scan (small tables, or a wide search the cost model prices above a
+     scan), that value is measured with enable_seqscan = off and its record says so;
   3. per sweep value: single-client pass(es) with LIMIT 10 (QPS, latency percentiles, recall@10),
      one pass with LIMIT 100 (recall@100), multi-client QPS, backend memory after the searches;
   4. insert throughput with the index present: COPY of new rows in batches of 1,000, then those
@@ -88,12 +89,11 @@ class DatasetRun:
         records = []
         try:
             base["build"] = self._build(cfg)
-            gucs, base["plan"] = self._plan(cfg)
             for value in cfg.values:
-                setting = dict(gucs)
-                if cfg.guc and value is not None:
-                    setting[cfg.guc] = value
-                records.append(self._measure(base, cfg, setting, value))
+                setting = {cfg.guc: value} if cfg.guc and value is not None else {}
+                extra, plan = self._plan(cfg, setting)
+                setting.update(extra)
+                records.append(self._measure(dict(base, plan=plan), cfg, setting, value))
             insert = self._insert_rate(cfg.name)
             for r in records:
                 r["insert"] = insert
@@ -133,14 +133,16 @@ class DatasetRun:
                 "backend_peak_private_kb": sampler.peak.get("private"),
                 "backend_peak_rss_anon_kb": sampler.peak.get("rss_anon")}
 
-    def _plan(self, cfg):
-        """Return (GUCs the sessions need, plan record): check the kNN query uses the index."""
+    def _plan(self, cfg, setting):
+        """Return (extra GUCs the sessions need, plan record): check the kNN query uses the index."""
         if not cfg.using:
             return {}, {"uses_index": False, "forced": False}
         q = search.query_sql(self.table, self.operator, 10).replace("$1", "'%s'::vector" %
                                                                     _text(self.queries[0]))
         index = cfg.ddl(self.table, self.metric).split()[2]
         with closing(self.srv.connect()) as conn, conn.cursor() as cur:
+            for name, value in setting.items():
+                cur.execute("SET %s = %s" % (name, search._literal(value)))
             cur.execute("EXPLAIN " + q)
             plan = "\n".join(r[0] for r in cur.fetchall())
             if index in plan:
@@ -149,7 +151,8 @@ class DatasetRun:
             cur.execute("EXPLAIN " + q)
             plan2 = "\n".join(r[0] for r in cur.fetchall())
         if index in plan2:
-            self.log("note %s: the planner chose a seq scan; measuring with enable_seqscan = off" % cfg.name)
+            self.log("note %s %s: the planner chose a seq scan; measuring with enable_seqscan = off" %
+                     (cfg.name, _setting_str(setting)))
             return {"enable_seqscan": "off"}, {"uses_index": True, "forced": True}
         raise RuntimeError("the kNN query does not use index %s even with enable_seqscan = off:\n%s" %
                            (index, plan2))
