@@ -194,7 +194,9 @@ private:
     std::map<uint32_t, backend::WorkerConn*> txn_conns_;
     std::set<backend::WorkerConn*> needs_begin_;
     std::set<uint32_t> written_nodes_;
-    std::vector<std::pair<std::string, std::string>> settings_;  ///< name → SQL, in SET order
+    std::vector<std::pair<std::string, std::string>> settings_;
+    std::vector<std::string>
+        txn_local_sql_;  ///< SET LOCAL / SET TRANSACTION of the open block  ///< name → SQL, in SET order
 
     // Running work
     std::unique_ptr<TaskRun> run_;

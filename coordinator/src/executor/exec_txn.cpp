@@ -95,7 +95,10 @@ std::string ClientSession::SetupSql(backend::WorkerConn* conn) {
         if (!conn->applied_settings.empty()) sql = "RESET ALL;";
         sql += desired;
     }
-    if (needs_begin_.count(conn) != 0) sql += begin_sql_ + ";";
+    if (needs_begin_.count(conn) != 0) {
+        sql += begin_sql_ + ";";
+        for (const auto& local : txn_local_sql_) sql += local + ";";
+    }
     return sql;
 }
 
@@ -137,6 +140,7 @@ void ClientSession::OnStatementError() {
 
 // Returns (or discards) every pinned connection.
 void ClientSession::ReleaseTxnConns(bool broken) {
+    txn_local_sql_.clear();
     auto conns = std::move(txn_conns_);
     txn_conns_.clear();
     needs_begin_.clear();
@@ -260,6 +264,7 @@ void ClientSession::CommitConns(bool implicit, std::function<void(const Error*)>
     if (txn_conns_.empty()) {
         txn_ = TxnState::kIdle;
         written_nodes_.clear();
+        txn_local_sql_.clear();
         done(nullptr);
         return;
     }
@@ -376,6 +381,7 @@ void ClientSession::RollbackConns(std::function<void()> done) {
     if (txn_conns_.empty()) {
         txn_ = TxnState::kIdle;
         written_nodes_.clear();
+        txn_local_sql_.clear();
         done();
         return;
     }
@@ -412,6 +418,11 @@ void ClientSession::RunSessionSet(const StatementExec& exec, const Plan& plan, D
     } else if (s.kind == SettingKind::kResetAll) {
         settings_.clear();
     }
+    // SET LOCAL / SET TRANSACTION inside a block: remembered for the block, so worker
+    // transactions that start later in it (lazy BEGIN on another node) get it too.
+    auto old_local = txn_local_sql_;
+    bool block_local = !remember && txn_ != TxnState::kIdle;
+    if (block_local) txn_local_sql_.push_back(s.sql);
     const Node* def = server_.store().catalog().DefaultNode();
     std::vector<Lane> lanes;
     std::set<uint32_t> covered;
@@ -428,7 +439,8 @@ void ClientSession::RunSessionSet(const StatementExec& exec, const Plan& plan, D
         l.node_id = def->id;
         l.host = def->host;
         l.port = def->port;
-        if (!remember) l.ops.push_back(SqlOp(s.sql));
+        // In a block the new connection's setup (BEGIN + block settings) already applies it.
+        if (!remember && !block_local) l.ops.push_back(SqlOp(s.sql));
         lanes.push_back(std::move(l));
     }
     const char* reported = ReportedName(s.name);
@@ -459,9 +471,10 @@ void ClientSession::RunSessionSet(const StatementExec& exec, const Plan& plan, D
     std::string tag = plan.command_tag;
     if (tag.empty()) tag = s.kind == SettingKind::kSet || s.kind == SettingKind::kSetLocal ? "SET" : "RESET";
     bool ext = exec.extended && exec.describe;
-    cb.on_done = [this, error, reported_value, old, tag, ext, report_name, done](const Error* err) {
+    cb.on_done = [this, error, reported_value, old, old_local, tag, ext, report_name, done](const Error* err) {
         if (*error || err != nullptr) {
             settings_ = old;
+            txn_local_sql_ = old_local;
             if (*error) {
                 wire::WriteErrorFields(&out(), 'E', **error);
             } else {
