@@ -168,9 +168,7 @@ def test_sequence_matches_postgresql(ports, name):
 
 @pytest.mark.parametrize("sql", [
     "SELECT k FROM kv ORDER BY k",
-    pytest.param("SELECT k, v FROM kv WHERE k = 3", marks=pytest.mark.xfail(
-        strict=True, reason="single-shard portal: an Execute after the portal completed runs the query again "
-                            "(returns the row again) instead of CommandComplete SELECT 0")),
+    "SELECT k, v FROM kv WHERE k = 3",
     "SELECT k FROM kv WHERE k < 8 ORDER BY k DESC LIMIT 6"])
 def test_execute_with_row_limit_suspends_portal(ports, sql):
     """Execute(max_rows) → PortalSuspended, later Executes continue (pgjdbc setFetchSize relies on it)."""
