@@ -82,8 +82,6 @@ def test_set_invalid_value_is_refused(conn):
     assert fetch(conn, "SHOW hnsw.ef_search") == [("40",)]
 
 
-@pytest.mark.xfail(strict=True, reason="SET LOCAL in a transaction block is not applied to the worker transactions "
-                   "that the block's shard queries run in (executor SessionSet/Transaction)")
 def test_set_local_ends_with_the_transaction(cluster, items):
     with contextlib.closing(cluster.connect(autocommit=False)) as c:
         fetch(c, "SET LOCAL hnsw.ef_search = 77")
