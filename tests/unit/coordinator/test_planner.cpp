@@ -463,7 +463,7 @@ TEST_CASE("merged output columns are named as PostgreSQL names them", "[planner]
   CHECK(OutputTypes(a->merge, {20, 20, 23, 20}) == std::vector<uint32_t>{20, 1700, 23});  // 4th: hidden count
 }
 
-TEST_CASE("join pins spread along shard-key equalities; subqueries are never pinned by the outer WHERE",
+TEST_CASE("join pins spread along shard-key equalities, subqueries are never pinned by the outer WHERE",
           "[planner]") {
   Catalog c = TestCatalog();
   REQUIRE(ApplyCommand(c, MakeCreateDistributedTable(c, "public", "orders", "item_id", KeyType::kInt8, 4,
