@@ -34,12 +34,19 @@ PRESETS = {
         "pg_settings": {"shared_buffers": "1GB"}, "build_timeout": 600,
         "coord_workers": [1, 3], "coord_config": "faiss-ivfflat", "coord_sweep": [1, 8],
     },
+    # 1M x 128 in about an hour on 2 cores: exact scans (0.1-1 s per query at 1M) get 20 queries and
+    # one pass; the sweeps stop where recall is saturated; index builds use both cores; the
+    # coordinator part keeps 2 sweep values and 200 queries (each is also run against every shard).
     "full": {
-        "datasets": ["clustered"], "n": 1000000, "dim": 128, "queries": 1000,
-        "configs": cfgmod.ALL_CONFIGS, "nprobe_sweep": [1, 2, 4, 8, 16, 32, 64, 128],
-        "ef_sweep": [10, 20, 40, 80, 160, 320], "repeats": 3, "clients": 4, "mc_duration": 3.0, "mc_rounds": 3,
-        "insert_rows": 20000, "pg_settings": {"shared_buffers": "4GB"}, "build_timeout": 3600,
-        "coord_workers": [1, 3], "coord_config": "faiss-ivfflat", "coord_sweep": [1, 4, 16, 64],
+        "datasets": ["clustered"], "n": 1000000, "dim": 128, "queries": 1000, "exact_queries": 20,
+        "configs": ["noindex", "faiss-flat", "faiss-ivfflat", "faiss-ivfsq8", "faiss-ivfpq", "ivfflat",
+                    "faiss-hnsw", "hnsw"],
+        "nprobe_sweep": [1, 2, 4, 8, 16, 32, 64], "ef_sweep": [10, 20, 40, 80, 160, 320],
+        "repeats": 3, "clients": 4, "mc_duration": 2.0, "mc_rounds": 3,
+        "insert_rows": 10000, "pg_settings": {"shared_buffers": "4GB"}, "build_timeout": 2400,
+        "build_gucs": {"jadevector.build_threads": "2"},
+        "coord_workers": [1, 3], "coord_config": "faiss-ivfflat", "coord_sweep": [1, 8], "coord_queries": 200,
+        "targets": True,
     },
 }
 
@@ -75,6 +82,9 @@ def parse_args(argv):
     g.add_argument("--build-timeout", type=int, help="statement_timeout (s) for CREATE INDEX, 0 = none")
     g = p.add_argument_group("measurement")
     g.add_argument("--repeats", type=int, help="timed single-client passes (median reported)")
+    g.add_argument("--exact-queries", type=int,
+                   help="queries (1 pass, no multi-client) for configurations without a sweep, i.e. exact "
+                        "scans (0 = all, as the others)")
     g.add_argument("--clients", type=int, help="multi-client processes (1 = skip multi-client)")
     g.add_argument("--mc-duration", type=float, help="seconds per multi-client round")
     g.add_argument("--mc-rounds", type=int, help="multi-client rounds (median reported)")
@@ -90,6 +100,7 @@ def parse_args(argv):
     g.add_argument("--coord-workers", help="comma list of cluster sizes (default 1,3)")
     g.add_argument("--coord-config", help="index configuration used through the coordinator")
     g.add_argument("--coord-sweep", help="comma list of sweep values through the coordinator")
+    g.add_argument("--coord-queries", type=int, help="queries per pass through the coordinator (default: --queries)")
     g.add_argument("--coord-shards", type=int, default=8, help="shard_count of the distributed table")
     g.add_argument("--coord-shared-buffers", default="256MB", help="shared_buffers of each worker")
     g = p.add_argument_group("output")
@@ -98,6 +109,9 @@ def parse_args(argv):
     g.add_argument("--doc-section", help="marker name in the doc (default: the preset)")
     g.add_argument("--img-dir", default=os.path.join(REPO, "docs", "img"))
     g.add_argument("--no-doc", action="store_true", help="do not touch docs/ (JSON lines and stdout only)")
+    g.add_argument("--report-from", metavar="RUN_DIR",
+                   help="measure nothing: rewrite the doc section, plots and tables from results/<run-id>/ "
+                        "(e.g. of a run that was stopped before its end)")
     g.add_argument("--micro", action="store_true", help="also run the Google Benchmark micro-benchmarks")
     g.add_argument("--micro-only", action="store_true", help="run only the micro-benchmarks")
     return p.parse_args(argv)
@@ -113,23 +127,32 @@ def resolve(args):
         "configs": args.configs.split(",") if args.configs else list(pre["configs"]),
         "nprobe_sweep": ints(args.nprobe_sweep) if args.nprobe_sweep else pre["nprobe_sweep"],
         "ef_sweep": ints(args.ef_sweep) if args.ef_sweep else pre["ef_sweep"],
-        "repeats": pick("repeats"), "clients": pick("clients"), "mc_duration": pick("mc_duration"),
+        "repeats": pick("repeats"), "exact_queries": _pick_opt(args, pre, "exact_queries"),
+        "clients": pick("clients"), "mc_duration": pick("mc_duration"),
         "mc_rounds": pick("mc_rounds"), "insert_rows": pick("insert_rows"),
         "build_timeout": pick("build_timeout"), "copy_format": args.copy_format, "copy_batch": args.copy_batch,
         "param_format": args.param_format, "lists": args.lists, "pq_m": args.pq_m, "hnsw_m": args.hnsw_m,
         "hnsw_ef_construction": args.hnsw_ef_construction, "extra": args.extra_config,
         "build_gucs": dict(pre.get("build_gucs", {}), **dict(kv.split("=", 1) for kv in args.build_guc)),
     }
+    opts["targets"] = bool(pre.get("targets"))  # check the issue's 1M targets in the report
     opts["coordinator"] = args.coordinator
     opts["coord_workers"] = ints(args.coord_workers) if args.coord_workers else pre["coord_workers"]
     opts["coord_config"] = args.coord_config or pre["coord_config"]
     opts["coord_sweep"] = ints(args.coord_sweep) if args.coord_sweep else pre["coord_sweep"]
+    opts["coord_queries"] = _pick_opt(args, pre, "coord_queries") or opts["queries"]
     opts["coord_shards"] = args.coord_shards
     opts["coord_shared_buffers"] = args.coord_shared_buffers
     settings = dict(pre["pg_settings"])
     settings.update(dict(kv.split("=", 1) for kv in args.pg_setting))
     opts["pg_settings"] = settings
     return opts
+
+
+def _pick_opt(args, pre, name):
+    """The flag when given, else the preset's value, else None (options only some presets set)."""
+    value = getattr(args, name)
+    return value if value is not None else pre.get(name)
 
 
 def make_datasets(args, opts):
@@ -163,6 +186,8 @@ def main(argv=None):
         signal.signal(sig, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     build_dir = os.path.abspath(args.build_dir)
     section = args.doc_section or args.preset
+    if args.report_from:
+        return report_from(args, section)
     run_id = "%s-%s" % (section, datetime.datetime.utcnow().strftime("%Y%m%dT%H%M%SZ"))
     out_dir = os.path.join(args.results_dir, run_id)
     os.makedirs(out_dir, exist_ok=True)
@@ -186,34 +211,66 @@ def main(argv=None):
     log("run %s: machine %s, %d cores; CPU busy %.0f%% before start (other work)" %
         (run_id, meta["machine"]["cpu_model"], meta["machine"]["cores"], 100 * meta["machine"]["cpu_busy_before"]))
     t_start = time.time()
+    sampler = machine.LoadSampler().start()
     sets = make_datasets(args, opts)
+    meta["dataset_names"] = [ds.name for ds in sets]
     records = []
     jsonl = os.path.join(out_dir, "records.jsonl")
-    with server.BenchServer(build_dir, opts["pg_settings"]) as srv:
-        meta["server"] = srv.info
-        log("PostgreSQL %s with jadevector %s; access methods: %s" %
-            (srv.info["server_version"], srv.info["extension_version"], ", ".join(srv.info["access_methods"])))
-        for ds in sets:
-            run_dataset(srv, ds, args, opts, records, run_id, jsonl)
-    if sets and opts["coordinator"] != "off":
-        run_coordinator(build_dir, sets[0], args, opts, records, run_id, jsonl)
+    try:
+        with server.BenchServer(build_dir, opts["pg_settings"]) as srv:
+            meta["server"] = srv.info
+            _write_meta(out_dir, meta, t_start, sampler)  # lets --report-from use a run that is stopped early
+            log("PostgreSQL %s with jadevector %s; access methods: %s" %
+                (srv.info["server_version"], srv.info["extension_version"], ", ".join(srv.info["access_methods"])))
+            for ds in sets:
+                run_dataset(srv, ds, args, opts, records, run_id, jsonl)
+        if sets and opts["coordinator"] != "off":
+            run_coordinator(build_dir, sets[0], args, opts, records, run_id, jsonl)
+        meta["complete"] = True
+    finally:
+        sampler.stop()
+        _write_meta(out_dir, meta, t_start, sampler)
+    write_outputs(args, section, meta, records, out_dir)
+    log("records: %s (%.0f s total)" % (os.path.relpath(jsonl, REPO), meta["wall_seconds"]))
+    return 1 if any(r["status"] == "error" for r in records) else 0
+
+
+def _write_meta(out_dir, meta, t_start, sampler):
+    """(Re)write meta.json with the end time, wall time and load seen so far."""
     meta["finished_utc"] = machine.now()
     meta["wall_seconds"] = time.time() - t_start
     meta["loadavg_end"] = machine.loadavg()
+    meta["load_during"] = sampler.summary()
     with open(os.path.join(out_dir, "meta.json"), "w") as f:
         json.dump(meta, f, indent=1, sort_keys=True)
-    names = [ds.name for ds in sets]
+
+
+def write_outputs(args, section, meta, records, out_dir):
+    """Print the tables; draw the plots and rewrite the doc section (unless --no-doc)."""
+    names = meta.get("dataset_names") or list(dict.fromkeys(r["dataset"] for r in records
+                                                            if r.get("kind") != "coordinator"))
     report.print_summary(records, names)
-    if not args.no_doc:
-        plots = {}
-        for name in names:
-            png = os.path.join(args.img_dir, "recall_qps_%s_%s.png" % (section, name))
-            if plot.recall_qps_plot(records, name, png, out_dir, " (%s preset)" % section):
-                plots[name] = os.path.relpath(png, os.path.dirname(os.path.abspath(args.doc)))
-        report.rewrite_section(args.doc, section, report.markdown_section(meta, records, names, plots))
-        log("rewrote the %s section of %s" % (section, os.path.relpath(args.doc, REPO)))
-    log("records: %s (%.0f s total)" % (os.path.relpath(jsonl, REPO), meta["wall_seconds"]))
-    return 1 if any(r["status"] == "error" for r in records) else 0
+    if args.no_doc:
+        return
+    plots = {}
+    for name in names:
+        png = os.path.join(args.img_dir, "recall_qps_%s_%s.png" % (section, name))
+        if plot.recall_qps_plot(records, name, png, out_dir, " (%s preset)" % section):
+            plots[name] = os.path.relpath(png, os.path.dirname(os.path.abspath(args.doc)))
+    report.rewrite_section(args.doc, section, report.markdown_section(meta, records, names, plots))
+    log("rewrote the %s section of %s" % (section, os.path.relpath(args.doc, REPO)))
+
+
+def report_from(args, section):
+    """--report-from: regenerate the outputs from a run directory's meta.json and records.jsonl."""
+    run_dir = os.path.abspath(args.report_from)
+    with open(os.path.join(run_dir, "meta.json")) as f:
+        meta = json.load(f)
+    records = report.read_jsonl(os.path.join(run_dir, "records.jsonl"))
+    if args.doc_section is None:
+        section = meta.get("preset", section)
+    write_outputs(args, section, meta, records, run_dir)
+    return 0
 
 
 def run_coordinator(build_dir, ds, args, opts, records, run_id, jsonl):
@@ -224,6 +281,7 @@ def run_coordinator(build_dir, ds, args, opts, records, run_id, jsonl):
 
     def emit(rec):
         rec.update(common)
+        rec["loadavg"] = machine.loadavg()
         records.append(rec)
         with open(jsonl, "a") as f:
             f.write(json.dumps(rec, sort_keys=True) + "\n")
@@ -246,7 +304,8 @@ def run_coordinator(build_dir, ds, args, opts, records, run_id, jsonl):
         cl = cluster.BenchCluster(build_dir, workers, settings, log)
         try:
             with cl:
-                run = coordinator.CoordinatorRun(cl, ds, gt, opts, log, opts["coord_shards"])
+                run = coordinator.CoordinatorRun(cl, ds, gt, dict(opts, queries=opts["coord_queries"]), log,
+                                                 opts["coord_shards"])
                 for rec in run.run(cfg):
                     emit(rec)
         except Exception as e:  # noqa: BLE001 - reported in the record; the run goes on
@@ -270,6 +329,7 @@ def run_dataset(srv, ds, args, opts, records, run_id, jsonl):
         for cfg in cfgmod.build_configs(opts["configs"], ds.n, ds.dim, opts):
             for rec in run.run_config(cfg, available):
                 rec.update(common)
+                rec["loadavg"] = machine.loadavg()  # when this record was finished
                 records.append(rec)
                 with open(jsonl, "a") as f:
                     f.write(json.dumps(rec, sort_keys=True) + "\n")

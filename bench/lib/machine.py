@@ -4,7 +4,9 @@ import datetime
 import os
 import platform
 import re
+import statistics
 import subprocess
+import threading
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -123,21 +125,66 @@ def blas():
     return "unknown"
 
 
+class LoadSampler:
+    """Samples the 1-minute load average and the machine's CPU use in a thread while the run goes on.
+
+    The start/end load averages alone miss what happened in between (other engineers' builds come and
+    go during an hour-long run); the report states the median and maximum seen. The figures include
+    the benchmark's own processes (server and clients), so on 2 cores a load near 2 is the run itself
+    and anything well above it is other work.
+    """
+
+    def __init__(self, interval=15.0):
+        self.interval = interval
+        self.samples = []  # (unix time, load1, cpu busy 0..1 since the previous sample)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._last = None
+
+    def start(self):
+        self._last = _cpu_snapshot()
+        self._thread.start()
+        return self
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(timeout=5)
+        return self.summary()
+
+    def summary(self):
+        """Return {interval_s, samples, load1_median, load1_max, cpu_busy_median} (None values when empty)."""
+        loads = [s[1] for s in self.samples]
+        busy = [s[2] for s in self.samples if s[2] is not None]
+        return {"interval_s": self.interval, "samples": len(loads),
+                "load1_median": round(statistics.median(loads), 2) if loads else None,
+                "load1_max": round(max(loads), 2) if loads else None,
+                "cpu_busy_median": round(statistics.median(busy), 3) if busy else None}
+
+    def _run(self):
+        while not self._stop.wait(self.interval):
+            snap = _cpu_snapshot()
+            total, idle = snap[0] - self._last[0], snap[1] - self._last[1]
+            self._last = snap
+            busy = round(1.0 - idle / float(total), 3) if total > 0 else None
+            self.samples.append((time.time(), loadavg()[0], busy))
+
+
+def _cpu_snapshot():
+    """Return (total jiffies, idle jiffies) of all CPUs from /proc/stat."""
+    with open("/proc/stat") as f:
+        vals = [int(x) for x in f.readline().split()[1:]]
+    return sum(vals), vals[3] + (vals[4] if len(vals) > 4 else 0)
+
+
 def cpu_busy(seconds=2.0):
     """Return the machine's CPU use (0..1 of all cores) over `seconds`, from /proc/stat.
 
     Called before the benchmark starts anything, it measures the load other work puts on the
     machine, which the report states next to the numbers.
     """
-    def snap():
-        with open("/proc/stat") as f:
-            vals = [int(x) for x in f.readline().split()[1:]]
-        idle = vals[3] + (vals[4] if len(vals) > 4 else 0)
-        return sum(vals), idle
-
-    t0, i0 = snap()
+    t0, i0 = _cpu_snapshot()
     time.sleep(seconds)
-    t1, i1 = snap()
+    t1, i1 = _cpu_snapshot()
     return round(1.0 - (i1 - i0) / float(max(1, t1 - t0)), 3)
 
 

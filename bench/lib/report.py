@@ -39,9 +39,9 @@ def config_rows(records, dataset):
         rows.append([r["config"], r.get("using") or "(no index, exact scan)",
                      "%.2f" % b.get("seconds", 0) if r.get("using") else "-",
                      "%.1f" % (b.get("index_bytes", 0) / 1e6) if r.get("using") else "-",
-                     _mb(b.get("backend_peak_private_kb")) if r.get("using") else "-",
+                     _mb(b.get("backend_peak_rss_anon_kb")) if r.get("using") else "-",
                      "%.0f" % ins["vectors_per_s"] if ins else "-", _plan_summary(records, dataset, r["config"])])
-    return ["config", "index DDL (USING ...)", "build s", "index MB", "build peak private MB",
+    return ["config", "index DDL (USING ...)", "build s", "index MB", "build peak heap MB",
             "insert vec/s (index present)", "plan"], rows
 
 
@@ -55,13 +55,13 @@ def sweep_rows(records, dataset):
         after = mem.get("after") or {}
         r100 = "%.4f" % r["recall100"] + (" †%d" % r["short_results100"] if r.get("short_results100") else "")
         r10 = "%.4f" % r["recall10"] + (" †%d" % r["short_results10"] if r.get("short_results10") else "")
-        rows.append([r["config"], _setting(r), r10, r100,
+        rows.append([r["config"], _setting(r) + _subset_mark(r, records), r10, r100,
                      "%.1f" % s["qps"], "%.2f" % s["p50_ms"], "%.2f" % s["p95_ms"], "%.2f" % s["p99_ms"],
-                     "%.1f" % m["qps"] if m else "-", _mb(after.get("private")), _mb(mem.get("private_delta_kb")),
+                     "%.1f" % m["qps"] if m else "-", _mb(after.get("rss_anon")), _mb(mem.get("anon_delta_kb")),
                      _mb(after.get("rss_shmem"))])
     clients = next((r["multi"]["clients"] for r in records if r.get("dataset") == dataset and r.get("multi")), None)
     return ["config", "setting", "recall@10", "recall@100", "QPS 1 client", "p50 ms", "p95 ms", "p99 ms",
-            "QPS %s clients" % (clients or "N"), "backend private MB", "private growth MB", "shared buffers touched MB"], rows
+            "QPS %s clients" % (clients or "N"), "backend heap MB", "heap growth MB", "shared buffers touched MB"], rows
 
 
 def best_rows(records, dataset, threshold=0.95):
@@ -82,12 +82,97 @@ def best_rows(records, dataset, threshold=0.95):
                          "", "", "", "", ""])
             continue
         b = max(good, key=lambda r: r["single"]["qps"])
-        rows.append([config, _setting(b), "%.4f" % b["recall10"], "%.1f" % b["single"]["qps"],
+        rows.append([config, _setting(b) + _subset_mark(b, records), "%.4f" % b["recall10"], "%.1f" % b["single"]["qps"],
                      "%.2f" % b["single"]["p50_ms"], "%.2f" % b["single"]["p95_ms"],
                      "%.1f" % b["multi"]["qps"] if b.get("multi") else "-"])
     clients = next((r["multi"]["clients"] for r in records if r.get("dataset") == dataset and r.get("multi")), None)
     return ["config", "fastest setting with recall@10 >= %.2f" % threshold, "recall@10", "QPS 1 client",
             "p50 ms", "p95 ms", "QPS %s clients" % (clients or "N")], rows
+
+
+# The issue's performance targets (issues 3 and 5, "Performance"), stated for 1,000,000 x 128 clustered
+# vectors on a 2-core machine. Goals to check the measurements against, not results.
+TARGET_RECALL10 = 0.95
+TARGET_P95_MS = 10.0
+TARGET_BUILD_S = 600.0
+TARGET_IVF_PRIVATE_MB = 50.0
+TARGET_IVF_INSERT_PER_S = 10000.0
+IVF_CONFIGS = ("faiss-ivfflat", "faiss-ivfsq8", "faiss-ivfpq", "ivfflat")
+
+# pgvector 0.8 HNSW (m=16, ef_construction=64) at 1M x 128 as QUOTED by the issue text (pgvector is
+# not packaged in Debian 12, so it was not run here): (ef_search, recall@10, single-client QPS).
+PGVECTOR_QUOTED = [(40, 0.914, 537.0), (160, 0.929, 268.0)]
+
+
+def target_rows(records, dataset):
+    """Per configuration: the issue's targets checked against this run's records ("yes"/"no" + the figure)."""
+    by_config, order = {}, []
+    for r in records:
+        if r.get("dataset") != dataset or r["status"] != "ok" or r.get("kind") == "coordinator":
+            continue
+        if r["config"] not in by_config:
+            order.append(r["config"])
+        by_config.setdefault(r["config"], []).append(r)
+    rows = []
+    for config in order:
+        recs = by_config[config]
+        ok = [r for r in recs if r["recall10"] >= TARGET_RECALL10 and r["single"]["p95_ms"] < TARGET_P95_MS]
+        if ok:
+            b = max(ok, key=lambda r: r["single"]["qps"])
+            search_cell = "yes: %s%s, recall@10 %.4f, p95 %.2f ms, %.0f QPS" % (
+                _setting(b), _subset_mark(b, records), b["recall10"], b["single"]["p95_ms"], b["single"]["qps"])
+        else:
+            search_cell = "no (no setting with both)"
+        build = recs[0].get("build") or {}
+        if recs[0].get("using"):
+            threads = (build.get("gucs") or {}).get("jadevector.build_threads", "1")
+            build_cell = "%s: %s s (%s thread%s)" % ("yes" if build["seconds"] < TARGET_BUILD_S else "no",
+                                                    ("%.0f" if build["seconds"] >= 100 else "%.1f") % build["seconds"],
+                                                    threads, "" if str(threads) == "1" else "s")
+        else:
+            build_cell = "-"
+        mem_cell = ins_cell = "-"
+        if config in IVF_CONFIGS:
+            priv = [((r.get("memory") or {}).get("after") or {}).get("rss_anon") for r in recs]
+            priv = [p for p in priv if isinstance(p, (int, float))]
+            if priv:
+                mb = max(priv) / 1024.0
+                mem_cell = "%s: max %.1f MB" % ("yes" if mb < TARGET_IVF_PRIVATE_MB else "no", mb)
+            ins = recs[0].get("insert")
+            if ins:
+                ins_cell = "%s: %.0f vec/s" % ("yes" if ins["vectors_per_s"] >= TARGET_IVF_INSERT_PER_S else "no",
+                                               ins["vectors_per_s"])
+        rows.append([config, search_cell, build_cell, mem_cell, ins_cell])
+    return ["config", "recall@10 >= %.2f at p95 < %g ms (1 client; fastest such setting)" % (TARGET_RECALL10,
+                                                                                           TARGET_P95_MS),
+            "build < %g s" % TARGET_BUILD_S, "IVF backend heap < %g MB" % TARGET_IVF_PRIVATE_MB,
+            "IVF insert >= %d vec/s" % TARGET_IVF_INSERT_PER_S], rows
+
+
+def pgvector_rows(records, dataset):
+    """Per configuration and quoted pgvector point: our fastest setting with at least that recall@10, QPS ratio."""
+    by_config, order = {}, []
+    for r in records:
+        if r.get("dataset") != dataset or r["status"] != "ok" or r.get("kind") == "coordinator" or \
+                not r.get("sweep_guc"):
+            continue
+        if r["config"] not in by_config:
+            order.append(r["config"])
+        by_config.setdefault(r["config"], []).append(r)
+    rows = []
+    for config in order:
+        row = [config]
+        for _ef, recall, qps in PGVECTOR_QUOTED:
+            good = [r for r in by_config[config] if r["recall10"] >= recall]
+            if not good:
+                row.append("not reached (best %.4f)" % max(r["recall10"] for r in by_config[config]))
+                continue
+            b = max(good, key=lambda r: r["single"]["qps"])
+            row.append("%s: recall %.4f, %.0f QPS = %.2f× (p95 %.2f ms)" % (
+                _setting(b), b["recall10"], b["single"]["qps"], b["single"]["qps"] / qps, b["single"]["p95_ms"]))
+        rows.append(row)
+    return ["config"] + ["recall@10 >= %.3f (pgvector: %.0f QPS at ef_search %d)" % (rc, q, ef)
+                         for ef, rc, q in PGVECTOR_QUOTED], rows
 
 
 def coordinator_cluster_rows(records):
@@ -178,7 +263,8 @@ def markdown_section(meta, records, datasets, plots):
         "- **Load:** the machine was %s: CPU busy %.0f%% in the 2 s before the run (other work, "
         "not this benchmark); load average %s at the start, %s at the end." %
         ("shared with other work during the run" if m.get("cpu_busy_before", 0) > 0.15 else "otherwise idle",
-         100 * m.get("cpu_busy_before", 0), _load(m["loadavg_start"]), _load(meta.get("loadavg_end"))),
+         100 * m.get("cpu_busy_before", 0), _load(m["loadavg_start"]), _load(meta.get("loadavg_end"))) +
+        _load_during(meta.get("load_during")),
         "- **PostgreSQL:** %s, jadevector %s (build type %s); FAISS %s; BLAS `%s`" % (
             srv.get("server_version", "?"), srv.get("extension_version", "?"), m.get("build_type", "?"),
             m["faiss_flavor"], m["blas"]),
@@ -191,6 +277,13 @@ def markdown_section(meta, records, datasets, plots):
         "- **Build settings:** %s" % (", ".join("`%s=%s`" % kv for kv in sorted(o.get("build_gucs", {}).items()))
                                       or "extension defaults (`jadevector.build_threads` = 1)"),
     ]
+    if o.get("exact_queries"):
+        lines.append("- **Exact scans** (configurations without a search knob, marked ‡): only the first %d "
+                     "queries, 1 pass, no multi-client run (an exact scan of the whole table per query)." %
+                     o["exact_queries"])
+    if not meta.get("complete", True):
+        lines.append("- **Incomplete run:** the run was stopped before its end; the tables show what it "
+                     "finished (configurations or coordinator parts missing below were not measured).")
     for name in datasets:
         recs = [r for r in records if r.get("dataset") == name]
         if not recs:
@@ -214,6 +307,19 @@ def markdown_section(meta, records, datasets, plots):
                       "returns at most `hnsw.ef_search` rows unless `hnsw.iterative_scan` is on, as pgvector does."]
         if plots.get(name):
             lines += ["", "![recall vs QPS, %s](%s)" % (name, plots[name])]
+        if o.get("targets"):
+            size_note = "" if (first["n"], first["dim"]) == (1000000, 128) else \
+                " (the targets are stated for 1,000,000 × 128; this dataset is %d × %d)" % (first["n"], first["dim"])
+            lines += ["", "#### %s against the issue's targets%s" % (name, size_note), "",
+                      "Computed by the program from the records above (\"yes\"/\"no\" against the target). "
+                      "\"Backend heap\" is the single-client backend's RssAnon after its searches (its palloc "
+                      "contexts, FAISS objects, malloc; shared buffers are not in it), the maximum over the sweep.", "",
+                      markdown_table(*target_rows(records, name)), "",
+                      "Against pgvector 0.8's HNSW (m=16, ef_construction=64) at 1M × 128 **as quoted by the issue, "
+                      "not measured here** (pgvector is not packaged in Debian 12; different data generator, "
+                      "machine and load, so the ratios are indicative only). Per configuration, our fastest "
+                      "single-client setting with at least pgvector's recall@10; the issue aims for 2× its QPS.", "",
+                      markdown_table(*pgvector_rows(records, name))]
     coord = [r for r in records if r.get("kind") == "coordinator"]
     if coord:
         first = coord[0]
@@ -271,6 +377,23 @@ def _setting(r):
 
 def _mb(kb):
     return "%.1f" % (kb / 1024.0) if isinstance(kb, (int, float)) else "-"
+
+
+def _subset_mark(r, records):
+    """' ‡N q' when the record was measured on fewer queries than the dataset's others (an exact scan)."""
+    full = max((x.get("queries") or 0) for x in records if x.get("dataset") == r.get("dataset")
+               and x.get("status") == "ok" and x.get("kind") == r.get("kind"))
+    return " ‡%d q" % r["queries"] if r.get("queries") and r["queries"] < full else ""
+
+
+def _load_during(ld):
+    """' Load average during the run: median X, max Y ...' from the sampler's summary, or ''."""
+    if not ld or not ld.get("samples"):
+        return ""
+    return (" During the run (sampled every %.0f s, %d samples, including the benchmark's own server and "
+            "clients): 1-minute load average median %.2f, max %.2f; CPU busy median %.0f%%." %
+            (ld["interval_s"], ld["samples"], ld["load1_median"], ld["load1_max"],
+             100 * (ld.get("cpu_busy_median") or 0)))
 
 
 def _load(avg):

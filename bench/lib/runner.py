@@ -3,12 +3,14 @@
 Per dataset: CREATE TABLE (id bigint, embedding vector(D)), COPY the base rows (timed: load rate
 without any index), ANALYZE. Per configuration:
   1. CREATE INDEX in a fresh connection (timed; a sampler thread polls the building backend's
-     /proc smaps_rollup every 0.2 s for its peak private memory), pg_relation_size of the index;
+     /proc every 0.2 s for its peak heap (RssAnon) and private memory), pg_relation_size of the index;
   2. per sweep value, an EXPLAIN check (with that value's GUCs) that the kNN query uses the index:
      if the planner prefers a seq scan (small tables, or a wide search the cost model prices above a
      scan), that value is measured with enable_seqscan = off and its record says so;
   3. per sweep value: single-client pass(es) with LIMIT 10 (QPS, latency percentiles, recall@10),
      one pass with LIMIT 100 (recall@100), multi-client QPS, backend memory after the searches;
+     a configuration without a sweep (an exact scan) uses only the first `exact_queries` queries,
+     one pass and no multi-client when that option is set (the full preset: exact scans of 1M rows);
   4. insert throughput with the index present: COPY of new rows in batches of 1,000, then those
      rows are deleted again;
   5. DROP INDEX, VACUUM (the next configuration starts from the same table).
@@ -106,7 +108,7 @@ class DatasetRun:
         return records
 
     def _build(self, cfg):
-        """CREATE INDEX timed in its own backend; return build record (seconds, bytes, peak private kB)."""
+        """CREATE INDEX timed in its own backend; return build record (seconds, bytes, peak heap/private kB)."""
         ddl = cfg.ddl(self.table, self.metric)
         if not ddl:
             return {"seconds": 0.0, "index_bytes": 0, "ddl": None}
@@ -127,9 +129,10 @@ class DatasetRun:
             index = ddl.split()[2]
             cur.execute("SELECT pg_relation_size(%s)", (index,))
             size = cur.fetchone()[0]
-        self.log("built %s in %.2f s, %.1f MB (peak private %.1f MB in the building backend)" %
-                 (cfg.name, secs, size / 1e6, sampler.peak.get("private", 0) / 1024.0))
+        self.log("built %s in %.2f s, %.1f MB (peak heap %.1f MB in the building backend)" %
+                 (cfg.name, secs, size / 1e6, sampler.peak.get("rss_anon", 0) / 1024.0))
         return {"seconds": secs, "index_bytes": size, "ddl": ddl, "index": index,
+                "gucs": dict(self.opts.get("build_gucs", {})),
                 "backend_peak_private_kb": sampler.peak.get("private"),
                 "backend_peak_rss_anon_kb": sampler.peak.get("rss_anon")}
 
@@ -161,12 +164,17 @@ class DatasetRun:
         """Measure one sweep value; return its record."""
         o = self.opts
         nq = min(o["queries"], len(self.queries))
+        repeats, multi_ok = o["repeats"], True
+        if cfg.guc is None and o.get("exact_queries"):
+            # An exact scan (no search knob) of a big table takes 0.1-1 s per query: a subset of the
+            # queries, one pass, no multi-client keeps it to seconds; its recall is 1 by construction.
+            nq, repeats, multi_ok = min(o["exact_queries"], nq), 1, False
         params = search.encode_queries(self.queries[:nq], self.param_format)
         sess = search.Session(self.srv.dsn(), setting, self.table, self.operator, self.param_format)
         try:
             pid = sess.conn.backend_pid()
             mem_before = server.backend_memory(pid)
-            ids10, single = search.single_client(sess, params, 10, o["repeats"])
+            ids10, single = search.single_client(sess, params, 10, repeats)
             ids100 = [[int(r) for r in sess.query(100, p)] for p in params]
             mem_after = server.backend_memory(pid)
         finally:
@@ -176,14 +184,15 @@ class DatasetRun:
         short = sum(1 for r in ids10 if len(r) < 10)
         short100 = sum(1 for r in ids100 if len(r) < 100)
         multi = None
-        if o["clients"] > 1 and o["mc_duration"] > 0:
+        if multi_ok and o["clients"] > 1 and o["mc_duration"] > 0:
             multi = search.multi_client(self.srv.dsn(), setting, self.table, self.operator, self.param_format,
                                         params, 10, o["clients"], o["mc_duration"], o["mc_rounds"])
         memory = {"before": mem_before, "after": mem_after}
         if mem_before and mem_after:
             memory["private_delta_kb"] = mem_after["private"] - mem_before["private"]
+            memory["anon_delta_kb"] = mem_after.get("rss_anon", 0) - mem_before.get("rss_anon", 0)
         rec = dict(base, status="ok", setting={cfg.guc: value} if cfg.guc and value is not None else {},
-                   gucs=setting, queries=nq, recall10=r10, recall100=r100, short_results10=short,
+                   gucs=setting, queries=nq, repeats=repeats, recall10=r10, recall100=r100, short_results10=short,
                    short_results100=short100,
                    single=single, multi=multi, memory=memory)
         self.log("  %-14s %-26s recall@10 %.4f recall@100 %.4f  %7.1f QPS  p50 %6.2f ms  p99 %6.2f ms%s" %

@@ -141,10 +141,13 @@ def backend_memory(pid):
     """Return memory figures (kB) of one backend process from /proc, or {} when it is gone.
 
     rss: VmRSS (everything resident, including shared buffers this backend touched);
-    rss_anon: RssAnon (anonymous memory: palloc'd contexts, FAISS objects, malloc);
+    rss_anon: RssAnon (anonymous memory: palloc'd contexts, FAISS objects, malloc): the backend's own
+      heap, what the report calls "backend heap" (it never contains shared buffers);
     rss_shmem: RssShmem (shared memory touched: shared_buffers pages, not owned by the backend);
     hwm: VmHWM (peak VmRSS); private: Private_Clean + Private_Dirty from smaps_rollup (pages only this
-    process maps: its own heap and copy-on-write pages; shared buffers are excluded);
+    process maps). Note: `private` also counts shared-buffer pages that no other process has mapped
+    yet, so after a backend alone scanned an index it is close to rss_shmem; it is kept in the JSON
+    but not used as the per-backend cost;
     pss: proportional set size.
     """
     out = {}
