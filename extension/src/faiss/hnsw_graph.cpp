@@ -22,6 +22,7 @@
 #include <faiss/IndexScalarQuantizer.h>
 #include <faiss/impl/IDSelector.h>
 #include <faiss/index_factory.h>
+#include <faiss/utils/distances.h>
 
 #include <algorithm>
 #include <cmath>
@@ -31,6 +32,7 @@
 #include "faiss/envelope.h"
 #include "faiss/faiss_guard.h"
 #include "faiss/faiss_io.h"
+#include "faiss/hnsw_reachability.h"
 #include "distance/distance.h"
 #include "faiss/threads.h"
 #include "faiss/tid.h"
@@ -132,6 +134,33 @@ struct LiveSelector : faiss::IDSelector {
 // Returns the storage's scalar quantizer for HNSW-SQ8, else null.
 faiss::IndexScalarQuantizer* SqStorage(faiss::IndexHNSW* index) {
     return dynamic_cast<faiss::IndexScalarQuantizer*>(index->storage);
+}
+
+// Links nodes that no search can reach back into the graph (hnsw_reachability.h), measuring
+// distances between stored vectors in FAISS's space (normalized / extended as stored).
+ReachabilityRepair RepairGraph(faiss::IndexHNSW* index) {
+    const size_t fd = static_cast<size_t>(index->d);
+    std::vector<float> a(fd), b(fd);
+    int64_t cached = -1;
+    faiss::MetricType metric = index->metric_type;
+    NodeDistance distance = [&](int64_t x, int64_t y) {
+        if (x != cached) {
+            index->storage->reconstruct(x, a.data());
+            cached = x;
+        }
+        index->storage->reconstruct(y, b.data());
+        switch (metric) {
+            case faiss::METRIC_INNER_PRODUCT:
+                return -faiss::fvec_inner_product(a.data(), b.data(), fd);
+            case faiss::METRIC_L1:
+                return faiss::fvec_L1(a.data(), b.data(), fd);
+            default:
+                return faiss::fvec_L2sqr(a.data(), b.data(), fd);
+        }
+    };
+    ReachabilityRepair out;
+    FaissCall("repairing the HNSW graph", [&] { out = RepairReachability(&index->hnsw, distance); });
+    return out;
 }
 
 // Checks a deserialized graph's structure so a damaged one cannot send search out of bounds.
@@ -250,7 +279,12 @@ void HnswGraph::Add(const float* x, const int64_t* labels, int64_t n, int thread
         deleted_.insert(deleted_.end(), static_cast<size_t>(m), uint8_t{0});
         ThrowIfInterrupted();
     }
+    // FAISS's back-link pruning can leave nodes without any incoming link, which no search
+    // finds (hnsw_reachability.h); new links can also cut off older nodes, so every Add repairs.
+    if (n > 0) last_repair_ = RepairGraph(index);
 }
+
+int64_t HnswGraph::UnreachableCount() const { return CountUnreachable(impl_->index->hnsw); }
 
 int64_t HnswGraph::Search(const float* query, int64_t k, int ef_search, float* distances, int64_t* labels,
                           LabelPredicate filter, void* filter_arg) {

@@ -32,6 +32,7 @@
 
 #include "faiss/byte_stream.h"
 #include "faiss/factory.h"
+#include "faiss/hnsw_reachability.h"
 
 namespace jade::ext::engine {
 
@@ -66,8 +67,15 @@ public:
 
     // Appends n raw vectors with labels (chunked, interruptible). HNSW-SQ8 encodes them with the
     // value ranges trained at Build: components outside those ranges are clipped (rebuild from
-    // the table, i.e. REINDEX, if the data drifted far).
+    // the table, i.e. REINDEX, if the data drifted far). Afterwards every node a walk from the
+    // entry point cannot reach is linked back in (hnsw_reachability.h): FAISS alone can leave
+    // nodes that no search finds, at any ef.
     void Add(const float* x, const int64_t* labels, int64_t n, int threads = 1);
+
+    // Nodes (tombstoned ones included) that no search can reach: 0 after Build/Add.
+    int64_t UnreachableCount() const;
+    // What the reachability repair of the last Build/Add found and did.
+    const ReachabilityRepair& last_repair() const { return last_repair_; }
 
     // Finds up to k nearest live entries: writes order distances (ascending) and labels to
     // distances[k] / labels[k] and returns how many were found (remaining slots: +inf/kNoId).
@@ -112,6 +120,7 @@ private:
     std::vector<int64_t> labels_;
     std::vector<uint8_t> deleted_;
     int64_t deleted_count_ = 0;
+    ReachabilityRepair last_repair_;
 };
 
 }  // namespace jade::ext::engine

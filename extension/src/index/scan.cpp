@@ -46,6 +46,8 @@ namespace jade::ext::index {
 inline constexpr int kRerankChunkPerFactor = 32;
 // Marks delta TIDs in the HNSW `seen` set, whose other keys are graph ids (both < 2^48).
 inline constexpr int64 kDeltaTidTag = int64{1} << 62;
+// Re-reads of the HNSW delta when merges keep switching the graph under a starting scan.
+inline constexpr int kMaxDeltaRetries = 100;
 
 struct Candidate {
     double distance;
@@ -427,6 +429,43 @@ static bool RefillHnswExhaustive(IndexScanDesc scan, ScanOpaque* so) {
     return true;
 }
 
+// Scans the exact delta into the output batch and records its TIDs in `seen`, consistently with
+// the graph version in so->meta. A delta merge (merge.cpp) switches the metapage to the new
+// graph first and only then removes the merged rows from the delta; a scan that read the
+// metapage before the switch and the delta after the removal would find those rows in neither
+// place. The removal follows the switch, so if the metapage still names the same graph after the
+// delta was read, every row missing from the delta is in that graph; otherwise the scan re-reads
+// the delta against the new graph. Merges take a heap lock that serializes them and run for
+// milliseconds at least, so a retry is rare and a second one rarer still.
+static void ScanDeltaConsistently(IndexScanDesc scan, ScanOpaque* so) {
+    for (int attempt = 0;; attempt++) {
+        HASHCTL ctl;
+        memset(&ctl, 0, sizeof(ctl));
+        ctl.keysize = sizeof(int64);
+        ctl.entrysize = sizeof(int64);
+        ctl.hcxt = so->query_cxt;
+        if (so->seen != nullptr) hash_destroy(so->seen);
+        so->seen = hash_create("jadevector hnsw seen", 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+        so->nout = 0;
+        ScanRawList(scan, so, 0);  // the delta: exact
+        // Remember the delta's TIDs: after a crash in the middle of a delta merge a row can be
+        // in the graph and still in the delta; it must be returned once.
+        for (int64 i = 0; i < so->nout; i++) {
+            int64 key = so->out[i].id | kDeltaTidTag;
+            hash_search(so->seen, &key, HASH_ENTER, nullptr);
+        }
+        JadeMetaPageData now;
+        ReadMeta(scan->indexRelation, &now);
+        if (now.build_id == so->meta.build_id && now.cache_version == so->meta.cache_version) return;
+        if (attempt >= kMaxDeltaRetries)
+            ereport(ERROR, (errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+                            errmsg("index \"%s\" changed during %d consecutive scans of its delta",
+                                   RelationGetRelationName(scan->indexRelation), attempt + 1),
+                            errdetail("Concurrent HNSW delta merges kept replacing the graph.")));
+        so->meta = now;
+    }
+}
+
 // Produces the next HNSW batch: a graph search with a larger ef, plus (first time) the delta.
 static bool RefillHnsw(IndexScanDesc scan, ScanOpaque* so) {
     const JadeMetaPageData& m = so->meta;
@@ -437,19 +476,7 @@ static bool RefillHnsw(IndexScanDesc scan, ScanOpaque* so) {
     if (!first && (!so->iterative || so->cur_ef >= static_cast<int64>(m.graph_ntotal))) return false;
     if (!first && so->max_visit > 0 && so->cur_ef >= so->max_visit) return false;
     if (first) {
-        HASHCTL ctl;
-        memset(&ctl, 0, sizeof(ctl));
-        ctl.keysize = sizeof(int64);
-        ctl.entrysize = sizeof(int64);
-        ctl.hcxt = so->query_cxt;
-        so->seen = hash_create("jadevector hnsw seen", 256, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-        ScanRawList(scan, so, 0);  // the delta: exact
-        // Remember the delta's TIDs: after a crash in the middle of a delta merge (merge.cpp) a
-        // row can be in the graph and still in the delta; it must be returned once.
-        for (int64 i = 0; i < so->nout; i++) {
-            int64 key = so->out[i].id | kDeltaTidTag;
-            hash_search(so->seen, &key, HASH_ENTER, nullptr);
-        }
+        ScanDeltaConsistently(scan, so);
         so->cur_ef = so->ef;
     } else {
         so->cur_ef = static_cast<int>(std::min<int64>(static_cast<int64>(so->cur_ef) * 2, INT_MAX / 2));
