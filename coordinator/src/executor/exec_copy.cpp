@@ -1,6 +1,7 @@
 // exec_copy.cpp — COPY FROM STDIN into a distributed table, and create_distributed_table() on a
-// table that already exists on the default node (shards created, rows moved, source dropped).
-// Both stream through ShardCopy (shard_copy.h): atomic via 2PC, bounded memory.
+// table that already exists on the default node (shards created, rows moved, the source kept as
+// an empty, write-guarded catalog shell). Both stream through ShardCopy (shard_copy.h): atomic
+// via 2PC, bounded memory.
 #include <cstdlib>
 
 #include "backend/pool.h"
@@ -116,27 +117,39 @@ void ClientSession::RunCopyIn(const StatementExec& exec, const Plan& plan, DoneF
     st->copy->Start();
 }
 
-// create_distributed_table() on an existing table: describe, create shards, move rows, drop source.
+// create_distributed_table() on an existing table: describe it on the default node, then one
+// atomic move (ShardCopy with the source as a participant): every shard's transaction creates
+// its table, takes its rows and builds its constraints and indexes; the source's transaction
+// copies the rows out and leaves the table empty and write-guarded as the catalog shell. The
+// metadata command is appended once all have prepared, before the commit decision.
 void ClientSession::RunDistribute(const StatementExec& exec, const Plan& plan, DoneFn done) {
+    constexpr int kColumns = 0, kConstraints = 1, kIndexes = 2;
     DistributeRequest req = plan.distribute;
-    auto rows = std::make_shared<std::vector<Row>>();
+    auto described = std::make_shared<TableDescription>();
     auto error = std::make_shared<std::optional<wire::ErrorFields>>();
     Lane lane = LaneFor(req.source);
-    std::string describe = req.describe_sql;
-    LaneOp op;
-    op.send = [describe](PGconn* pg) { return PQsendQuery(pg, describe.c_str()) == 1; };
-    lane.ops.push_back(std::move(op));
+    for (auto [tag, sql] : {std::pair<int, std::string>{kColumns, req.describe_sql},
+                            std::pair<int, std::string>{kConstraints, req.constraints_sql},
+                            std::pair<int, std::string>{kIndexes, req.indexes_sql}}) {
+        LaneOp op;
+        op.tag = tag;
+        op.send = [sql = sql](PGconn* pg) { return PQsendQuery(pg, sql.c_str()) == 1; };
+        lane.ops.push_back(std::move(op));
+    }
     auto fail = [this, done](const wire::ErrorFields& f) {
         wire::WriteErrorFields(&out(), 'E', f);
         done(false);
     };
     TaskRun::Callbacks cb;
-    cb.on_result = [rows, error](size_t, int, backend::PgResult res) {
+    cb.on_result = [described, error](size_t, int tag, backend::PgResult res) {
         if (PQresultStatus(res.get()) == PGRES_FATAL_ERROR) {
             if (!*error) *error = ErrorFieldsOf(res.get());
             return;
         }
         if (PQresultStatus(res.get()) != PGRES_TUPLES_OK) return;
+        std::vector<Row>* rows = tag == kColumns       ? &described->columns
+                                 : tag == kConstraints ? &described->constraints
+                                                       : &described->indexes;
         for (int r = 0; r < PQntuples(res.get()); ++r) {
             Row row(PQnfields(res.get()));
             for (int c = 0; c < PQnfields(res.get()); ++c) {
@@ -147,121 +160,45 @@ void ClientSession::RunDistribute(const StatementExec& exec, const Plan& plan, D
     };
     Plan plan_copy = plan;
     StatementExec exec_copy = exec;
-    cb.on_done = [this, rows, error, req, fail, plan_copy, exec_copy, done](const Error* err) {
+    cb.on_done = [this, described, error, req, fail, plan_copy, exec_copy, done](const Error* err) {
         if (*error || err != nullptr) {
             fail(*error ? **error : Fields(*err));
             return;
         }
-        auto steps_or = PlanDistribution(server_.store().catalog(), req, *rows);
+        auto steps_or = PlanDistribution(server_.store().catalog(), req, *described);
         if (!steps_or) {
             fail(Fields(steps_or.error()));
             return;
         }
         auto steps = std::make_shared<DistributionSteps>(std::move(steps_or).value());
-        // 1. Create the shard tables in one transaction per node, committed together.
-        implicit_txn_ = true;
-        auto lanes = LanesByNode(steps->create_shards, {}, 0, false);
-        auto create_error = std::make_shared<std::optional<wire::ErrorFields>>();
-        TaskRun::Callbacks cb2;
-        cb2.on_result = [create_error](size_t, int, backend::PgResult res) {
-            if (PQresultStatus(res.get()) == PGRES_FATAL_ERROR && !*create_error)
-                *create_error = ErrorFieldsOf(res.get());
+        auto holder = std::make_shared<std::unique_ptr<ShardCopy>>();
+        ShardCopy::Callbacks scb;
+        scb.before_commit = [this, steps]() -> Status {
+            // The catalog may have changed while the rows moved (another session distributed
+            // the same table or took these shard ids): the state machine refuses the command then.
+            JADE_TRY_STATUS(server_.store().Append(Command{steps->command}));
+            std::fprintf(stderr, "jade-coordinator: metadata: %s\n", DescribeCommand(Command{steps->command}).c_str());
+            return {};
         };
-        cb2.on_done = [this, steps, create_error, fail, plan_copy, exec_copy, done](const Error* err) {
-            if (*create_error || err != nullptr) {
-                wire::ErrorFields f = *create_error ? **create_error : Fields(*err);
-                RollbackConns([this, f, fail] {
-                    implicit_txn_ = false;
-                    fail(f);
-                });
+        scb.on_done = [this, holder, fail, plan_copy, exec_copy, done](bool ok, uint64_t, const wire::ErrorFields& e,
+                                                                     bool unresolved) {
+            Retire(server_.loop(), *holder, live_copies_);
+            if (!ok) {
+                fail(e);
                 return;
             }
-            for (const auto& t : steps->create_shards) written_nodes_.insert(t.node.id);
-            CommitConns(true, [this, steps, fail, plan_copy, exec_copy, done](const Error* cerr) {
-                implicit_txn_ = false;
-                if (cerr != nullptr) {
-                    fail(Fields(*cerr));
-                    return;
-                }
-                // 2. Move the rows: source COPY TO STDOUT → ShardCopy.
-                struct Move {
-                    std::unique_ptr<ShardCopy> copy;
-                    std::optional<wire::ErrorFields> source_error;
-                };
-                auto mv = std::make_shared<Move>();
-                ShardCopy::Callbacks scb;
-                scb.on_ready = [this, mv, steps]() {
-                    Lane src = LaneFor(steps->copy_out.node);
-                    LaneOp out_op;
-                    std::string sql = steps->copy_out.sql;
-                    out_op.send = [sql](PGconn* pg) { return PQsendQuery(pg, sql.c_str()) == 1; };
-                    src.ops.push_back(std::move(out_op));
-                    TaskRun::Callbacks scb2;
-                    scb2.on_copy_data = [this, mv](size_t, int, const char* data, int len) {
-                        mv->copy->Feed(std::string_view(data, static_cast<size_t>(len)));
-                        if (mv->copy->paused() && run_) run_->PauseAll();
-                    };
-                    scb2.on_result = [mv](size_t, int, backend::PgResult res) {
-                        if (PQresultStatus(res.get()) == PGRES_FATAL_ERROR && !mv->source_error) {
-                            mv->source_error = ErrorFieldsOf(res.get());
-                        }
-                    };
-                    scb2.on_done = [mv](const Error* err) {
-                        if (mv->source_error || err != nullptr) {
-                            mv->copy->Abort(mv->source_error ? *mv->source_error : Fields(*err));
-                        } else {
-                            mv->copy->Finish();
-                        }
-                    };
-                    StartRun({std::move(src)}, std::move(scb2));
-                };
-                scb.on_resume = [this]() {
-                    if (run_) run_->ResumeAll();
-                };
-                scb.on_done = [this, mv, steps, fail, plan_copy, exec_copy, done](bool ok, uint64_t,
-                                                                                  const wire::ErrorFields& e, bool) {
-                    Retire(server_.loop(), mv->copy, live_copies_);
-                    if (!ok) {
-                        fail(e);
-                        return;
-                    }
-                    // 3. Record the distributed table, 4. drop the source table.
-                    Status s = server_.store().Append(Command{steps->command});
-                    if (!s) {
-                        fail(Fields(s.error()));
-                        return;
-                    }
-                    std::fprintf(stderr, "jade-coordinator: metadata: %s\n",
-                                 DescribeCommand(Command{steps->command}).c_str());
-                    Lane drop = LaneFor(steps->drop_source.node);
-                    std::string sql = steps->drop_source.sql;
-                    LaneOp dop;
-                    dop.send = [sql](PGconn* pg) { return PQsendQuery(pg, sql.c_str()) == 1; };
-                    drop.ops.push_back(std::move(dop));
-                    auto drop_error = std::make_shared<std::optional<wire::ErrorFields>>();
-                    TaskRun::Callbacks dcb;
-                    dcb.on_result = [drop_error](size_t, int, backend::PgResult res) {
-                        if (PQresultStatus(res.get()) == PGRES_FATAL_ERROR && !*drop_error)
-                            *drop_error = ErrorFieldsOf(res.get());
-                    };
-                    dcb.on_done = [this, drop_error, plan_copy, exec_copy, done](const Error*) {
-                        if (*drop_error) {
-                            wire::WriteNotice(&out(), "WARNING", "01000",
-                                              "the table was distributed, but its original copy on the default node "
-                                              "could not be dropped");
-                        }
-                        WriteLocalRows(plan_copy.local.columns, plan_copy.local.rows, exec_copy, plan_copy.command_tag);
-                        done(true);
-                    };
-                    StartRun({std::move(drop)}, std::move(dcb));
-                };
-                mv->copy = std::make_unique<ShardCopy>(server_.loop(), this, server_.two_phase(), steps->copy_in,
-                                                       std::move(scb));
-                live_copies_.insert(mv->copy.get());
-                mv->copy->Start();
-            });
+            if (unresolved) {
+                wire::WriteNotice(&out(), "WARNING", iostate::kTransactionResolutionUnknown,
+                                  "the table was distributed, but some workers have not confirmed yet; the "
+                                  "coordinator will finish it");
+            }
+            WriteLocalRows(plan_copy.local.columns, plan_copy.local.rows, exec_copy, plan_copy.command_tag);
+            done(true);
         };
-        StartRun(std::move(lanes), std::move(cb2));
+        *holder = std::make_unique<ShardCopy>(server_.loop(), this, server_.two_phase(), steps->copy_in, std::move(scb));
+        (*holder)->SetSource(steps->source);
+        live_copies_.insert(holder->get());
+        (*holder)->Start();
     };
     StartRun({std::move(lane)}, std::move(cb));
 }

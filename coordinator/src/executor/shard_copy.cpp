@@ -45,6 +45,7 @@ ShardCopy::ShardCopy(uv_loop_t* loop, ConnSource* source, TwoPhaseLog& log, Copy
 ShardCopy::~ShardCopy() {
     *alive_ = false;
     if (run_ && !run_->done()) run_->Abort();
+    if (source_run_ && !source_run_->done()) source_run_->Abort();
     if (resolve_ && !resolve_->done()) resolve_->Abort();
 }
 
@@ -52,13 +53,15 @@ ShardCopy::~ShardCopy() {
 void ShardCopy::Abandon() {
     finished_ = true;
     if (run_ && !run_->done()) run_->Abort();
+    if (source_run_ && !source_run_->done()) source_run_->Abort();
     if (resolve_ && !resolve_->done()) resolve_->Abort();
     auto* cbs = new Callbacks(std::move(cb_));
     cb_ = Callbacks{};
     DeferDelete(loop_, [cbs] { delete cbs; });
 }
 
-// Opens one connection per shard: BEGIN; COPY ... FROM STDIN; (data) PREPARE TRANSACTION.
+// Opens one connection per shard: BEGIN; [setup;] COPY ... FROM STDIN; (data) [finish;] PREPARE.
+// Setup/finish statements carry tag -1: their errors fail the COPY, their results are not counted.
 void ShardCopy::Start() {
     txid_ = log_.Begin();
     size_t n = plan_.shard_tasks.size();
@@ -70,7 +73,13 @@ void ShardCopy::Start() {
         l.host = t.node.host;
         l.port = t.node.port;
         l.ops.push_back(Sql("BEGIN", -1));
+        if (i < plan_.shard_setup.size()) {
+            for (const auto& sql : plan_.shard_setup[i]) l.ops.push_back(Sql(sql, -1));
+        }
         l.ops.push_back(Sql(t.sql, static_cast<int>(i)));
+        if (i < plan_.shard_finish.size()) {
+            for (const auto& sql : plan_.shard_finish[i]) l.ops.push_back(Sql(sql, -1));
+        }
         l.ops.push_back(Sql("PREPARE TRANSACTION '" + log_.Gid(txid_, static_cast<uint32_t>(t.shard_id)) + "'",
                             static_cast<int>(n + i)));
         lanes.push_back(std::move(l));
@@ -91,7 +100,13 @@ void ShardCopy::Start() {
                 return;
             }
             in_copy_[lane] = true;
-            if (++ready_ == n && cb_.on_ready) cb_.on_ready();
+            if (++ready_ == n) {
+                if (source_table_) {
+                    StartSource();
+                } else if (cb_.on_ready) {
+                    cb_.on_ready();
+                }
+            }
             return;
         }
         if (s != PGRES_COMMAND_OK || tag < 0) return;
@@ -108,6 +123,60 @@ void ShardCopy::Start() {
     };
     run_ = std::make_unique<TaskRun>(loop_, source_, std::move(lanes), std::move(cb));
     run_->Start();
+}
+
+// The source table's transaction: lock, COPY TO STDOUT into Feed(), empty + guard, PREPARE.
+void ShardCopy::StartSource() {
+    constexpr int kSetup = -1, kCopyOut = -2, kPrepare = -3;
+    const SourceMove& src = *source_table_;
+    Lane l;
+    l.node_id = src.node.id;
+    l.host = src.node.host;
+    l.port = src.node.port;
+    l.ops.push_back(Sql("BEGIN", kSetup));
+    for (const auto& sql : src.before) l.ops.push_back(Sql(sql, kSetup));
+    l.ops.push_back(Sql(src.copy_out, kCopyOut));
+    for (const auto& sql : src.after) l.ops.push_back(Sql(sql, kSetup));
+    l.ops.push_back(Sql("PREPARE TRANSACTION '" + log_.Gid(txid_, src.node.id) + "'", kPrepare));
+    TaskRun::Callbacks cb;
+    cb.on_copy_data = [this](size_t, int, const char* data, int len) {
+        Feed(std::string_view(data, static_cast<size_t>(len)));
+        if (paused() && source_run_) source_run_->PauseAll();
+    };
+    cb.on_result = [this](size_t, int tag, backend::PgResult res) {
+        ExecStatusType s = PQresultStatus(res.get());
+        if (s == PGRES_FATAL_ERROR) {
+            Fail(ErrorFieldsOf(res.get()));
+            EndCopies("the source table could not be read");
+            input_done_ = true;
+            return;
+        }
+        if (s != PGRES_COMMAND_OK) return;
+        if (tag == kCopyOut) {
+            source_copying_ = false;
+            Finish();
+        } else if (tag == kPrepare && std::string(PQcmdStatus(res.get())) == "PREPARE TRANSACTION") {
+            source_prepared_ = true;
+        }
+    };
+    cb.on_done = [this](const Error* err) {
+        if (err != nullptr) {
+            Fail(FieldsOf(*err));
+            EndCopies("the source table could not be read");
+        }
+        input_done_ = true;
+        source_done_ = true;
+        OnRunDone();
+    };
+    source_copying_ = true;
+    source_run_ = std::make_unique<TaskRun>(loop_, source_, std::vector<Lane>{std::move(l)}, std::move(cb));
+    source_run_->Start();
+}
+
+// The shards took the queued data: the feeder may go on.
+void ShardCopy::Resume() {
+    if (source_run_ && !source_run_->done()) source_run_->ResumeAll();
+    if (cb_.on_resume) cb_.on_resume();
 }
 
 // Splits input into rows and batches them per shard.
@@ -136,7 +205,7 @@ void ShardCopy::SendBatch(size_t shard) {
         c->on_flushed = [this, alive, c] {
             c->on_flushed = nullptr;
             if (!*alive) return;
-            if (pending_flush_ > 0 && --pending_flush_ == 0 && cb_.on_resume) cb_.on_resume();
+            if (pending_flush_ > 0 && --pending_flush_ == 0) Resume();
         };
     }
 }
@@ -191,20 +260,31 @@ void ShardCopy::EndCopies(const char* abort_reason) {
 
 void ShardCopy::Fail(wire::ErrorFields f) {
     if (!error_) error_ = std::move(f);
+    // The source's remaining rows are of no use now (cancelled only while it still copies out).
+    if (source_copying_ && source_run_ && !source_run_->done()) source_run_->CancelAll();
+    source_copying_ = false;
 }
 
-// Commits once both the input and every shard lane are done.
+// Commits once the input, every shard lane and the source (when it started) are done.
 void ShardCopy::OnRunDone() {
     if (finished_ || !run_done_) return;
     if (!input_done_ && ready_ == plan_.shard_tasks.size() && !error_) return;  // still feeding
+    if (source_run_ && !source_done_) return;
     finished_ = true;
     Commit();
 }
 
 // Phase 2: log the decision, then COMMIT PREPARED (or ROLLBACK PREPARED) on each shard's node.
 void ShardCopy::Commit() {
-    bool all = !error_;
+    bool all = !error_ && (!source_table_ || source_prepared_);
     for (size_t i = 0; i < prepared_.size() && all; ++i) all = prepared_[i];
+    if (all && cb_.before_commit) {
+        Status s = cb_.before_commit();
+        if (!s) {
+            Fail(FieldsOf(s.error()));
+            all = false;
+        }
+    }
     if (all) {
         Status s = log_.LogCommit(txid_);
         if (!s) {
@@ -213,6 +293,16 @@ void ShardCopy::Commit() {
         }
     }
     std::vector<Lane> lanes;
+    if (source_prepared_) {
+        Lane l;
+        l.node_id = source_table_->node.id;
+        l.host = source_table_->node.host;
+        l.port = source_table_->node.port;
+        l.ops.push_back(Sql(std::string(all ? "COMMIT PREPARED '" : "ROLLBACK PREPARED '") +
+                                log_.Gid(txid_, source_table_->node.id) + "'",
+                            0));
+        lanes.push_back(std::move(l));
+    }
     for (size_t i = 0; i < prepared_.size(); ++i) {
         if (!prepared_[i]) continue;
         const Task& t = plan_.shard_tasks[i];

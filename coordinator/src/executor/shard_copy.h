@@ -7,6 +7,14 @@
 // CopySplitter with bytes unchanged, batched per shard (kBatch) and written with PQputCopyData.
 // paused() is true while any shard connection holds unsent data: the feeder must stop reading
 // its source until on_resume fires, which bounds memory by shards × kBatch + one partial row.
+//
+// create_distributed_table uses the same machinery with two additions: each shard's transaction
+// runs setup statements before its COPY (CREATE TABLE) and finish statements after it
+// (constraints, indexes), and SetSource() makes the source table's transaction on the default
+// node a participant: once every shard is in COPY IN it runs lock; COPY ... TO STDOUT (fed here,
+// paused while the shards are); empty + guard; PREPARE, and commits or rolls back with the shards.
+// before_commit (the metadata append) runs when every participant has prepared, before the
+// commit decision is logged; its failure rolls everything back.
 #pragma once
 
 #include <functional>
@@ -18,6 +26,7 @@
 #include "copy/copy_split.h"
 #include "executor/task_run.h"
 #include "planner/plan.h"
+#include "util/expected.h"
 #include "wire/messages/error_response.h"
 
 namespace jade::coord::exec {
@@ -31,11 +40,15 @@ public:
         std::function<void()> on_resume;  ///< unsent data drained: feed again
         /** Finished: rows copied, or the error (worker fields kept). */
         std::function<void(bool ok, uint64_t rows, const wire::ErrorFields& error, bool unresolved)> on_done;
+        /** Every participant prepared: last chance to refuse (an error rolls everything back). */
+        std::function<Status()> before_commit;
     };
 
     ShardCopy(uv_loop_t* loop, ConnSource* source, TwoPhaseLog& log, CopyPlan plan, Callbacks cb);
     ~ShardCopy();
 
+    /** Makes the source table's transaction part of this COPY (call before Start). */
+    void SetSource(SourceMove source) { source_table_ = std::move(source); }
     void Start();
     /** Feeds input bytes (any chunking). Errors end the COPY (reported through on_done). */
     void Feed(std::string_view data);
@@ -52,6 +65,7 @@ public:
     /** CancelRequest: cancels the shard COPYs (their error ends this COPY). */
     void Cancel() {
         if (run_ && !run_->done()) run_->CancelAll();
+        if (source_run_ && !source_run_->done()) source_run_->CancelAll();
     }
 
     bool paused() const { return pending_flush_ > 0; }
@@ -59,6 +73,8 @@ public:
     bool failed() const { return error_.has_value(); }
 
 private:
+    void StartSource();
+    void Resume();
     void SendBatch(size_t shard);
     void EndCopies(const char* abort_reason);
     void Fail(wire::ErrorFields f);
@@ -73,6 +89,11 @@ private:
     CopySplitter splitter_;
     std::unique_ptr<TaskRun> run_;
     std::unique_ptr<TaskRun> resolve_;
+    std::optional<SourceMove> source_table_;
+    std::unique_ptr<TaskRun> source_run_;
+    bool source_copying_ = false;
+    bool source_done_ = false;
+    bool source_prepared_ = false;
     std::vector<std::string> buf_;
     std::vector<bool> in_copy_;
     std::vector<bool> prepared_;

@@ -332,25 +332,6 @@ Expected<Plan> PlanFunction(const Ctx& ctx, const PgQuery__FuncCall* f, const st
   if (ctx.session.in_transaction) {
     return MakeError(sqlstate::kActiveSqlTransaction, "create_distributed_table() cannot run inside a transaction block");
   }
-  // The table name reaches the describe query as a string literal placed by the deparser.
-  static const char* kDescribe =
-      "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_get_expr(d.adbin, d.adrelid), "
-      "a.attidentity, a.attgenerated FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND "
-      "d.adnum = a.attnum WHERE a.attrelid = 'jade_placeholder'::regclass AND a.attnum > 0 AND NOT a.attisdropped "
-      "ORDER BY a.attnum";
-  auto parsed = ParseSql(kDescribe);
-  if (!parsed) return std::move(parsed).error();
-  auto clone = CloneStatement((*parsed)[0]);
-  if (!clone) return std::move(clone).error();
-  tree::VisitMessages(&clone->node()->base, [&](ProtobufCMessage* m) {
-    if (m->descriptor != &pg_query__string__descriptor) return;
-    auto* s = reinterpret_cast<PgQuery__String*>(m);
-    if (s->sval && std::string(s->sval) == "jade_placeholder") {
-      tree::SetString(&s->sval, QuoteIdent(qn->first) + "." + QuoteIdent(qn->second));
-    }
-  });
-  auto sql = Deparse(clone->node());
-  if (!sql) return std::move(sql).error();
   Plan p;
   p.kind = PlanKind::kDistributeTable;
   p.read_only = false;
@@ -359,7 +340,8 @@ Expected<Plan> PlanFunction(const Ctx& ctx, const PgQuery__FuncCall* f, const st
   p.distribute.shard_key = *pos[1];
   p.distribute.shard_count = shard_count;
   p.distribute.source = ToNodeRef(*def);
-  p.distribute.describe_sql = *sql;
+  // The table name reaches the describe queries as a string constant placed by the deparser.
+  JADE_TRY_STATUS(SetDescribeQueries(&p.distribute));
   p.local.columns = {{out_name, kVoidOid}};
   p.local.rows = {{std::string()}};
   p.command_tag = "SELECT 1";

@@ -22,7 +22,8 @@
 //  kTransaction      BEGIN/COMMIT/ROLLBACK/SAVEPOINT/...: see `txn`.
 //  kSessionSet       SET/RESET/DISCARD: see `setting`.
 //  kDistributeTable  create_distributed_table() on an existing table: see `distribute` and
-//                    PlanDistribution() in planner.h.
+//                    PlanDistribution() in planner.h. The table stays on the default node,
+//                    empty and write-guarded, as the catalog shell of the distributed table.
 //  kExplain          EXPLAIN of a distributed statement: run each task (already `EXPLAIN ...`)
 //                    and build the output with AssembleExplain() (planner/explain.h).
 //
@@ -123,6 +124,21 @@ struct CopyPlan {
   KeyType key_type = KeyType::kInt8;
   uint32_t shard_count = 0;
   std::vector<Task> shard_tasks;  ///< shard_tasks[i]: `COPY <shard> (...) FROM STDIN ...` for shard index i
+  /// Statements run in shard i's transaction before its COPY (create_distributed_table: CREATE
+  /// TABLE) and after it (constraints, indexes), all before PREPARE. Empty for a client COPY.
+  std::vector<std::vector<std::string>> shard_setup, shard_finish;
+};
+
+/**
+ * The source side of create_distributed_table, one transaction on the default node that takes
+ * part in the move's two-phase commit: `before` (lock), `copy_out` (its rows feed the shard
+ * COPYs), `after` (empty the table and guard it: it stays as the catalog shell).
+ */
+struct SourceMove {
+  NodeRef node;
+  std::vector<std::string> before;
+  std::string copy_out;        ///< `COPY <table> TO STDOUT` (text format)
+  std::vector<std::string> after;
 };
 
 /** create_distributed_table() on a table that exists on the default node (rows and all). */
@@ -130,7 +146,9 @@ struct DistributeRequest {
   std::string schema, table, shard_key;
   int64_t shard_count = kDefaultShardCount;
   NodeRef source;              ///< the default node holding the table today
-  std::string describe_sql;    ///< run on `source` with no parameters; rows go to PlanDistribution()
+  /// Run on `source` with no parameters, in this order; their rows are a TableDescription
+  /// (planner.h) for PlanDistribution(): columns, constraints and triggers, other indexes.
+  std::string describe_sql, constraints_sql, indexes_sql;
 };
 
 struct Plan {

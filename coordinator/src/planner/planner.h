@@ -49,22 +49,40 @@ struct SessionInfo {
 Expected<Plan> PlanStatement(const Catalog& catalog, const ParsedStatement& stmt, const Params& params,
                              const SessionInfo& session);
 
+/** The source table as the default node's catalog describes it (rows of the describe queries). */
+struct TableDescription {
+  /// describe_sql: attname, format_type, attnotnull ("t"/"f"), default expression, attidentity,
+  /// attgenerated, attnum, collation schema, collation name (both null: the type's default), relkind.
+  std::vector<Row> columns;
+  /// constraints_sql: name, contype ("p", "u", "c", "f", "x", "t", or "trigger" for a user
+  /// trigger), pg_get_constraintdef, conkey ("{1,2}"), and "t" when the constraint is the
+  /// table's own ("f": another table's foreign key references it).
+  std::vector<Row> constraints;
+  /// indexes_sql (indexes that back no constraint): index name, pg_get_indexdef, indisunique,
+  /// indkey ("1 0 3", 0 = expression), indnkeyatts.
+  std::vector<Row> indexes;
+};
+
 /** What PlanDistribution() returns: the steps of create_distributed_table on an existing table. */
 struct DistributionSteps {
-  CreateDistributedTableCmd command;   ///< append after the data moved
-  std::vector<Task> create_shards;     ///< CREATE TABLE per shard (run first, atomically)
-  Task copy_out;                       ///< on the source node: `COPY <table> TO STDOUT` (text format)
-  CopyPlan copy_in;                    ///< feed copy_out's data through a CopySplitter into these
-  Task drop_source;                    ///< on the source node after the command is appended
+  CreateDistributedTableCmd command;   ///< append once every participant has prepared
+  CopyPlan copy_in;                    ///< per shard: CREATE TABLE; COPY; constraints and indexes
+  SourceMove source;                   ///< lock, COPY TO STDOUT, empty + guard the shell
 };
 
 /**
- * Second step of kDistributeTable: given the rows of `request.describe_sql` (columns
- * attname, format_type, attnotnull, default expression), builds the shard DDL and data move.
- * 42P01 if no rows (table missing), 42703 for an unknown shard key, 0A000 for an unsupported
- * key type or a sequence default.
+ * Second step of kDistributeTable: given the describe rows, builds the shard DDL (columns with
+ * NOT NULL, DEFAULT and collation; PRIMARY KEY, UNIQUE and CHECK constraints; every other index,
+ * `USING faiss/hnsw/ivfflat` and reloptions included, from pg_get_constraintdef/pg_get_indexdef
+ * of the source node) and the data move. 42P01 if no columns (table missing), 42703 for an
+ * unknown shard key, 0A000 for an unsupported key type, a sequence/identity/generated column,
+ * a unique constraint or index without the shard key, exclusion or foreign-key constraints, a
+ * table referenced by a foreign key, user triggers, or a source that is not a plain table.
  */
 Expected<DistributionSteps> PlanDistribution(const Catalog& catalog, const DistributeRequest& request,
-                                             const std::vector<Row>& describe_rows);
+                                             const TableDescription& described);
+
+/** Fills request->describe_sql/constraints_sql/indexes_sql for the table request->schema.table. */
+Status SetDescribeQueries(DistributeRequest* request);
 
 }  // namespace jade::coord

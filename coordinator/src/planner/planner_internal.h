@@ -66,6 +66,9 @@ std::string FigureColname(const PgQuery__ResTarget* rt);
 /** Double-quotes an identifier when PostgreSQL would need it. */
 std::string QuoteIdent(const std::string& ident);
 
+/** A name with a shard suffix (`items_pkey_102008`), truncated like PostgreSQL identifiers (63 bytes). */
+std::string ShardObjectName(const std::string& name, uint64_t shard_id);
+
 /** Builds a single-shard or passthrough Task from a rewritten statement. */
 Expected<Task> MakeTask(const PgQuery__Node* stmt, const NodeRef& node, uint64_t shard_id, std::vector<int> params);
 

@@ -280,6 +280,12 @@ std::string QuoteIdent(const std::string& ident) {
   return out + "\"";
 }
 
+std::string ShardObjectName(const std::string& name, uint64_t shard_id) {
+  std::string suffix = "_" + std::to_string(shard_id);
+  std::string base = name.substr(0, std::min(name.size(), size_t{63} - suffix.size()));
+  return base + suffix;
+}
+
 Expected<Task> MakeTask(const PgQuery__Node* stmt, const NodeRef& node, uint64_t shard_id, std::vector<int> params) {
   auto sql = Deparse(stmt);
   if (!sql) return std::move(sql).error();

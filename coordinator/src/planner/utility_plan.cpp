@@ -15,13 +15,6 @@ namespace {
 
 using NodePtr = std::unique_ptr<PgQuery__Node, void (*)(PgQuery__Node*)>;
 
-// A name with a shard suffix, truncated like PostgreSQL truncates identifiers (63 bytes).
-std::string ShardObjectName(const std::string& name, uint64_t shard_id) {
-  std::string suffix = "_" + std::to_string(shard_id);
-  std::string base = name.substr(0, std::min(name.size(), size_t{63} - suffix.size()));
-  return base + suffix;
-}
-
 Expected<Plan> PlanTransaction(const Ctx& ctx) {
   const PgQuery__TransactionStmt* t = ctx.stmt.node()->transaction_stmt;
   Plan p;
@@ -110,12 +103,29 @@ Expected<Plan> PlanSet(const Ctx& ctx) {
   return p;
 }
 
-// Builds a broadcast plan from per-shard copies of the statement, edited by `edit`.
+// The statement unchanged, for the table's shell on the default node (see distribution.cpp):
+// DDL reaches the shell too, so the default node's catalog keeps describing the table.
+Expected<Task> ShellTask(const Ctx& ctx, const PgQuery__Node* stmt) {
+  const Node* def = ctx.catalog.DefaultNode();
+  if (!def) return NoDefaultNode();
+  return MakeTask(stmt, ToNodeRef(*def), 0, {});
+}
+
+// Where DDL on a distributed table runs besides its shards.
+enum class Shell : bool { kSkip = false, kAlso = true };
+
+// Builds a broadcast plan from per-shard copies of the statement, edited by `edit` (and the
+// unedited statement on the shell first, when `shell` says so).
 template <typename Edit>
-Expected<Plan> PerShard(const Ctx& ctx, const DistributedTable& t, Edit edit, const char* what) {
+Expected<Plan> PerShard(const Ctx& ctx, const DistributedTable& t, Edit edit, const char* what, Shell shell) {
   Plan p;
   p.kind = PlanKind::kBroadcast;
   p.read_only = false;
+  if (shell == Shell::kAlso) {
+    auto task = ShellTask(ctx, ctx.stmt.node());
+    if (!task) return std::move(task).error();
+    p.tasks.push_back(std::move(*task));
+  }
   for (uint32_t i = 0; i < t.shard_count; i++) {
     const Shard& s = ShardFor(ctx.catalog, t, i);
     NodePtr copy(tree::DeepCopy(ctx.stmt.node()), tree::FreeNode);
@@ -159,7 +169,7 @@ Expected<Plan> PlanCreateIndex(const Ctx& ctx) {
       [&](PgQuery__Node* n, const Shard& s) {
         if (!name.empty()) tree::SetString(&n->index_stmt->idxname, ShardObjectName(name, s.id));
       },
-      "CREATE INDEX");
+      "CREATE INDEX", Shell::kAlso);
   if (p) p->command_tag = "CREATE INDEX";
   return p;
 }
@@ -186,6 +196,12 @@ Expected<Plan> PlanDrop(const Ctx& ctx) {
     Plan p;
     p.kind = PlanKind::kBroadcast;
     p.read_only = false;
+    // The shell goes too; IF EXISTS, so a shell dropped on the default node does not block this.
+    NodePtr shell(tree::DeepCopy(ctx.stmt.node()), tree::FreeNode);
+    shell->drop_stmt->missing_ok = true;
+    auto shell_task = ShellTask(ctx, shell.get());
+    if (!shell_task) return std::move(shell_task).error();
+    p.tasks.push_back(std::move(*shell_task));
     for (uint32_t i = 0; i < t->shard_count; i++) {
       const Shard& s = ShardFor(ctx.catalog, *t, i);
       NodePtr copy(tree::DeepCopy(ctx.stmt.node()), tree::FreeNode);
@@ -286,7 +302,7 @@ Expected<Plan> PlanAlterTable(const Ctx& ctx) {
           }
         }
       },
-      "ALTER TABLE");
+      "ALTER TABLE", Shell::kAlso);
   if (!p) return p;
   if (columns_changed) p->commands.push_back(SetTableColumnsCmd{t->schema, t->name, columns});
   p->command_tag = "ALTER TABLE";
@@ -304,7 +320,7 @@ Expected<Plan> PlanRename(const Ctx& ctx) {
   for (auto& c : columns) {
     if (c == from) c = to;
   }
-  auto p = PerShard(ctx, *t, [](PgQuery__Node*, const Shard&) {}, "ALTER TABLE RENAME COLUMN");
+  auto p = PerShard(ctx, *t, [](PgQuery__Node*, const Shard&) {}, "ALTER TABLE RENAME COLUMN", Shell::kAlso);
   if (!p) return p;
   p->commands.push_back(SetTableColumnsCmd{t->schema, t->name, columns});
   p->command_tag = "ALTER TABLE";
@@ -316,7 +332,8 @@ Expected<Plan> PlanTruncate(const Ctx& ctx) {
   std::vector<RelRef> rels = CollectRelations(ctx.stmt.node(), ctx.catalog);
   if (!AnyDistributed(rels)) return Passthrough(ctx);
   if (tr->n_relations != 1) return Unsupported("TRUNCATE of several tables including a distributed table");
-  auto p = PerShard(ctx, *rels[0].table, [](PgQuery__Node*, const Shard&) {}, "TRUNCATE");
+  // The shell is empty (and its guard rejects TRUNCATE).
+  auto p = PerShard(ctx, *rels[0].table, [](PgQuery__Node*, const Shard&) {}, "TRUNCATE", Shell::kSkip);
   if (p) p->command_tag = "TRUNCATE TABLE";
   return p;
 }
@@ -326,7 +343,8 @@ Expected<Plan> PlanVacuum(const Ctx& ctx) {
   std::vector<RelRef> rels = CollectRelations(ctx.stmt.node(), ctx.catalog);
   if (!AnyDistributed(rels)) return Passthrough(ctx);
   if (v->n_rels != 1) return Unsupported("VACUUM/ANALYZE of several tables including a distributed table");
-  auto p = PerShard(ctx, *rels[0].table, [](PgQuery__Node*, const Shard&) {}, v->is_vacuumcmd ? "VACUUM" : "ANALYZE");
+  auto p = PerShard(ctx, *rels[0].table, [](PgQuery__Node*, const Shard&) {}, v->is_vacuumcmd ? "VACUUM" : "ANALYZE",
+                    Shell::kSkip);
   if (p) {
     p->atomic = false;  // VACUUM cannot run inside a transaction block
     p->command_tag = v->is_vacuumcmd ? "VACUUM" : "ANALYZE";

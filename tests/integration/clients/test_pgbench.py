@@ -56,8 +56,8 @@ def initialized(cluster):
     return {"history": 0}
 
 
-# pgbench's built-in TPC-B-like transaction as a script file: a custom script skips pgbench's catalog
-# probe of pgbench_accounts (see test_pgbench_builtin_script_on_distributed_accounts).
+# pgbench's built-in TPC-B-like transaction as a script file (a custom script skips pgbench's catalog
+# probe of pgbench_accounts; test_pgbench_builtin_script_on_distributed_accounts runs the built-in one).
 TPCB_SCRIPT = """\\set aid random(1, 100000 * :scale)
 \\set bid random(1, 1 * :scale)
 \\set tid random(1, 10 * :scale)
@@ -117,8 +117,7 @@ def test_pgbench_distributed_accounts(cluster, distributed, mode):
     run_mode(cluster, distributed, mode, script=TPCB_SCRIPT)
 
 
-@pytest.mark.xfail(strict=True, reason="distributed tables vanish from the default node's catalog, so pgbench's "
-                   "pg_class probe of pgbench_accounts fails (coordinator gap: no shell table / catalog answer)")
-def test_pgbench_builtin_script_on_distributed_accounts(cluster, distributed):
-    """The built-in script first looks pgbench_accounts up in pg_class (on the default node)."""
-    run_mode(cluster, distributed, "prepared")
+@pytest.mark.parametrize("mode", ["simple", "extended", "prepared"])
+def test_pgbench_builtin_script_on_distributed_accounts(cluster, distributed, mode):
+    """The built-in script first looks pgbench_accounts up in pg_class: the shell on the default node answers."""
+    run_mode(cluster, distributed, mode)

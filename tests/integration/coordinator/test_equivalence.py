@@ -291,8 +291,6 @@ def test_failed_transaction_leaves_nothing(conns):
     compare_tables(conns)
 
 
-@pytest.mark.xfail(strict=True, reason="create_distributed_table creates shard tables without the source table's "
-                   "PRIMARY KEY/indexes (planner/distribution.cpp), so duplicates are accepted")
 def test_primary_key_enforced_after_distribution(conns):
     """The shard-key PRIMARY KEY of a distributed table still rejects a duplicate (as on one server)."""
     cc, rc = conns

@@ -254,3 +254,147 @@ def test_ddl_propagates_to_every_shard(cluster, conn):
     assert shard_tables_on_workers(cluster, "ddl_t") == {}
     with pytest.raises(psycopg2.errors.UndefinedTable):
         fetch(conn, "SELECT * FROM ddl_t")
+
+
+DEFS_SCHEMA = [
+    "CREATE TABLE defs (id bigint PRIMARY KEY, code text COLLATE \"C\" NOT NULL DEFAULT 'none', n int CHECK (n >= 0), "
+    "note text, emb vector(3), UNIQUE (id, code))",
+    "CREATE INDEX defs_n ON defs (n) WHERE n > 5",
+    "CREATE INDEX defs_faiss ON defs USING faiss (emb vector_l2_ops) WITH (factory = 'IVF2,Flat')",
+    "CREATE INDEX defs_hnsw ON defs USING hnsw (emb vector_cosine_ops) WITH (m = 8)",
+    "CREATE INDEX defs_ivf ON defs USING ivfflat (emb vector_l2_ops) WITH (lists = 2)",
+]
+
+
+def table_definition(wc, table):
+    """(columns, constraints, indexes) of table on one server, object names without the shard suffix."""
+    def plain(name):
+        return name.replace(table, "defs").rsplit("_1", 1)[0] if table != "defs" else name
+    cols = fetch(wc, "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, "
+                     "pg_get_expr(d.adbin, d.adrelid), a.attcollation FROM pg_attribute a LEFT JOIN pg_attrdef d "
+                     "ON d.adrelid = a.attrelid AND d.adnum = a.attnum WHERE a.attrelid = %s::regclass "
+                     "AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum", (table,))
+    cons = {(plain(n), t, dfn) for n, t, dfn in fetch(
+        wc, "SELECT conname, contype, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = %s::regclass",
+        (table,))}
+    idx = {(plain(n), dfn.replace(n, "IDX").replace("public.%s " % table, "public.defs "))
+           for n, dfn in fetch(wc, "SELECT indexrelid::regclass::text, pg_get_indexdef(indexrelid) FROM pg_index "
+                                   "WHERE indrelid = %s::regclass", (table,))}
+    return cols, cons, idx
+
+
+def test_distribution_carries_the_table_definition(cluster, conn):
+    """Shard tables get the source's NOT NULL, DEFAULT, collation, PK/UNIQUE/CHECK constraints and every index
+    (faiss/hnsw/ivfflat with their reloptions); the shell on the default node keeps the same definition."""
+    for sql in DEFS_SCHEMA:
+        fetch(conn, sql)
+    fetch(conn, "INSERT INTO defs (id, code, n, note, emb) SELECT g, 'c' || g, g, "
+                "CASE WHEN g = 3 THEN 'a note that is far too long' ELSE 'n' END, "
+                "ARRAY[g, g % 7, 1]::real[]::vector FROM generate_series(1, 60) g")
+    # Row 3 violates this check: NOT VALID must stay unvalidated on the shards too.
+    fetch(conn, "ALTER TABLE defs ADD CONSTRAINT defs_note_short CHECK (length(note) < 20) NOT VALID")
+    with contextlib.closing(cluster.workers[0].connect()) as wc:
+        before = table_definition(wc, "defs")
+    assert len(before[2]) == 6, before[2]
+    fetch(conn, "SELECT create_distributed_table('defs', 'id', shard_count => 3)")
+    shards = fetch(conn, "SELECT shard_name, port FROM jade_shards WHERE table_name = 'defs'")
+    assert len(shards) == 3
+    for name, port in shards:
+        w = next(w for w in cluster.workers if w.port == port)
+        with contextlib.closing(w.connect()) as wc:
+            assert table_definition(wc, name) == before, name
+    # The shell: same definition, no rows, plus the write guard.
+    with contextlib.closing(cluster.workers[0].connect()) as wc:
+        assert table_definition(wc, "defs") == before
+        assert fetch(wc, "SELECT count(*) FROM defs") == [(0,)]
+        assert fetch(wc, "SELECT tgname FROM pg_trigger WHERE tgrelid = 'defs'::regclass") == [("jade_shell_guard",)]
+    # Through the coordinator the constraints act as on one server.
+    assert fetch(conn, "SELECT count(*) FROM defs") == [(60,)]
+    assert fetch(conn, "SELECT note FROM defs WHERE id = 3") == [("a note that is far too long",)]
+    with pytest.raises(psycopg2.errors.UniqueViolation):
+        fetch(conn, "INSERT INTO defs (id, n) VALUES (7, 1)")
+    with pytest.raises(psycopg2.errors.CheckViolation):
+        fetch(conn, "INSERT INTO defs (id, n) VALUES (1000, -1)")
+    with pytest.raises(psycopg2.errors.NotNullViolation):
+        fetch(conn, "INSERT INTO defs (id, code, n) VALUES (1001, NULL, 1)")
+    assert fetch(conn, "INSERT INTO defs (id, n) VALUES (1002, 1) RETURNING code") == [("none",)]
+    fetch(conn, "SET enable_seqscan = off")
+    try:  # each shard's own vector index answers its part of a kNN query
+        plan = explain_text(conn, "EXPLAIN SELECT id FROM defs ORDER BY emb <-> '[5,3,1]' LIMIT 5")
+        assert plan.count("Index Scan using defs_") == 3, plan
+    finally:
+        fetch(conn, "RESET enable_seqscan")
+
+
+def test_shell_keeps_the_catalog_and_refuses_direct_writes(cluster, conn, items):
+    """Catalog readers see a distributed table; a write that reaches the shell fails instead of being lost."""
+    # A catalog query passes through to the default node, where the shell describes the table.
+    assert fetch(conn, "SELECT a.attname FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid "
+                       "WHERE c.relname = 'items' AND a.attnum > 0 ORDER BY a.attnum") == [
+        ("id",), ("category",), ("embedding",)]
+    # A write the coordinator cannot see (inside a DO block) reaches the shell: refused, nothing lost.
+    with pytest.raises(psycopg2.errors.FeatureNotSupported) as e:
+        fetch(conn, "DO $$ BEGIN INSERT INTO items VALUES (123456, 1, '[1,1,1]'); END $$")
+    assert "distributed" in str(e.value)
+    with contextlib.closing(cluster.workers[0].connect()) as wc:
+        for sql in ("DELETE FROM items", "TRUNCATE items", "UPDATE items SET category = 1"):
+            with pytest.raises(psycopg2.errors.FeatureNotSupported):
+                fetch(wc, sql)
+    assert fetch(conn, "SELECT count(*) FROM items") == [(ROWS,)]
+    # DDL through the coordinator reaches the shell too; DROP TABLE removes it.
+    fetch(conn, "CREATE TABLE shelled (id int PRIMARY KEY, a text)")
+    fetch(conn, "SELECT create_distributed_table('shelled', 'id', shard_count => 2)")
+    fetch(conn, "ALTER TABLE shelled ADD COLUMN b int DEFAULT 7")
+    fetch(conn, "CREATE INDEX shelled_a ON shelled (a)")
+    with contextlib.closing(cluster.workers[0].connect()) as wc:
+        assert fetch(wc, "SELECT count(*) FROM pg_attribute WHERE attrelid = 'shelled'::regclass AND attname = 'b'") \
+            == [(1,)]
+        assert fetch(wc, "SELECT count(*) FROM pg_indexes WHERE indexname = 'shelled_a'") == [(1,)]
+    fetch(conn, "DROP TABLE shelled")
+    with contextlib.closing(cluster.workers[0].connect()) as wc:
+        assert fetch(wc, "SELECT count(*) FROM pg_class WHERE relname = 'shelled'") == [(0,)]
+
+
+def test_refused_distribution_leaves_the_table_alone(cluster, conn):
+    """Definitions a shard cannot enforce are refused before anything moves; the table keeps its rows."""
+    fetch(conn, "CREATE TABLE uq (id int PRIMARY KEY, email text UNIQUE)")
+    fetch(conn, "INSERT INTO uq VALUES (1, 'a'), (2, 'b')")
+    with pytest.raises(psycopg2.errors.FeatureNotSupported) as e:
+        fetch(conn, "SELECT create_distributed_table('uq', 'id')")
+    assert "uq_email_key" in str(e.value)
+    assert fetch(conn, "SELECT count(*) FROM jade_tables WHERE table_name = 'uq'") == [(0,)]
+    assert fetch(conn, "SELECT count(*) FROM uq") == [(2,)]
+    fetch(conn, "INSERT INTO uq VALUES (3, 'c')")  # still a plain table on the default node
+    fetch(conn, "DROP TABLE uq")
+
+
+def test_failed_distribution_rolls_everything_back(cluster, conn):
+    """A shard that cannot be created (its name is taken on one worker): no shard table, shell, trigger,
+    prepared transaction or metadata is left, the source keeps its rows, and a retry succeeds."""
+    fetch(conn, "CREATE TABLE victim (id int PRIMARY KEY, v text)")
+    fetch(conn, "INSERT INTO victim SELECT g, 'v' || g FROM generate_series(1, 30) g")
+    top = max(r[0] for r in fetch(conn, "SELECT shard_id FROM jade_shards"))
+    decoys = ["victim_%d" % i for i in range(top + 1, top + 60)]
+    w2 = cluster.workers[1]
+    with contextlib.closing(w2.connect()) as wc:
+        for d in decoys:
+            fetch(wc, "CREATE TABLE %s (x int)" % d)
+    try:
+        with pytest.raises(psycopg2.errors.DuplicateTable):
+            fetch(conn, "SELECT create_distributed_table('victim', 'id', shard_count => 3)")
+        assert fetch(conn, "SELECT count(*) FROM jade_tables WHERE table_name = 'victim'") == [(0,)]
+        assert fetch(conn, "SELECT count(*) FROM victim") == [(30,)]
+        for w in cluster.workers:
+            with contextlib.closing(w.connect()) as wc:
+                tables = {r[0] for r in fetch(wc, "SELECT relname FROM pg_class WHERE relname ~ '^victim_[0-9]+$'")}
+                assert tables == (set(decoys) if w is w2 else set()), w.name
+                assert fetch(wc, "SELECT count(*) FROM pg_prepared_xacts") == [(0,)]
+        with contextlib.closing(cluster.workers[0].connect()) as wc:
+            assert fetch(wc, "SELECT count(*) FROM pg_trigger WHERE tgrelid = 'victim'::regclass") == [(0,)]
+    finally:
+        with contextlib.closing(w2.connect()) as wc:
+            for d in decoys:
+                fetch(wc, "DROP TABLE %s" % d)
+    fetch(conn, "SELECT create_distributed_table('victim', 'id', shard_count => 3)")
+    assert fetch(conn, "SELECT count(*), sum(id) FROM victim") == [(30, 465)]
+    fetch(conn, "DROP TABLE victim")

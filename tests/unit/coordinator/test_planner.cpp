@@ -59,10 +59,10 @@ TEST_CASE("routing decisions", "[planner]") {
       {"UPDATE items SET price = 1", PlanKind::kModify, 4},
       {"DELETE FROM items WHERE category = 'x'", PlanKind::kModify, 4},
       {"DELETE FROM items WHERE id = 7", PlanKind::kSingleShard, 1},
-      {"CREATE INDEX ON items USING hnsw (embedding vector_l2_ops)", PlanKind::kBroadcast, 4},
+      {"CREATE INDEX ON items USING hnsw (embedding vector_l2_ops)", PlanKind::kBroadcast, 5},  // 4 shards + shell
       {"CREATE EXTENSION IF NOT EXISTS jadevector", PlanKind::kBroadcast, 3},
       {"CREATE TABLE plain (a int)", PlanKind::kPassthrough, 1},
-      {"ALTER TABLE items ADD COLUMN note text", PlanKind::kBroadcast, 4},
+      {"ALTER TABLE items ADD COLUMN note text", PlanKind::kBroadcast, 5},
       {"TRUNCATE items", PlanKind::kBroadcast, 4},
       {"VACUUM ANALYZE items", PlanKind::kBroadcast, 4},
       {"VACUUM pgbench_accounts", PlanKind::kPassthrough, 1},
@@ -283,13 +283,18 @@ TEST_CASE("DDL propagation renames relations, indexes and constraints per shard"
   const Catalog c = TestCatalog();
   auto ix = PlanSql(c, "CREATE INDEX items_emb ON items USING faiss (embedding) WITH (factory = 'IVF4,Flat')");
   REQUIRE(ix.ok());
-  CHECK(ix->tasks[0].sql ==
+  // The shell on the default node first (names unchanged), then every shard.
+  CHECK(ix->tasks[0].sql == "CREATE INDEX items_emb ON items USING faiss (embedding) WITH (factory='IVF4,Flat')");
+  CHECK(ix->tasks[0].shard_id == 0);
+  CHECK(ix->tasks[0].node.id == c.DefaultNode()->id);
+  CHECK(ix->tasks[1].sql ==
         "CREATE INDEX items_emb_102008 ON items_102008 USING faiss (embedding) WITH (factory='IVF4,Flat')");
   CHECK(ix->command_tag == "CREATE INDEX");
   auto drop = PlanSql(c, "DROP TABLE items");
   REQUIRE(drop.ok());
   CHECK(drop->kind == PlanKind::kBroadcast);
-  CHECK(drop->tasks[3].sql == "DROP TABLE items_102011");
+  CHECK(drop->tasks[0].sql == "DROP TABLE IF EXISTS items");
+  CHECK(drop->tasks[4].sql == "DROP TABLE items_102011");
   REQUIRE(drop->commands.size() == 1);
   CHECK(std::holds_alternative<DropDistributedTableCmd>(drop->commands[0]));
   auto add = PlanSql(c, "ALTER TABLE items ADD COLUMN note text");
@@ -298,7 +303,11 @@ TEST_CASE("DDL propagation renames relations, indexes and constraints per shard"
   CHECK(std::get<SetTableColumnsCmd>(add->commands[0]).columns.back() == "note");
   auto pk = PlanSql(c, "ALTER TABLE items ADD CONSTRAINT items_pk PRIMARY KEY (id)");
   REQUIRE(pk.ok());
-  CHECK(pk->tasks[1].sql == "ALTER TABLE items_102009 ADD CONSTRAINT items_pk_102009 PRIMARY KEY (id)");
+  CHECK(pk->tasks[0].sql == "ALTER TABLE items ADD CONSTRAINT items_pk PRIMARY KEY (id)");
+  CHECK(pk->tasks[2].sql == "ALTER TABLE items_102009 ADD CONSTRAINT items_pk_102009 PRIMARY KEY (id)");
+  auto truncate = PlanSql(c, "TRUNCATE items");
+  REQUIRE(truncate.ok());
+  CHECK(truncate->tasks.size() == 4);  // the shell is empty and guarded: shards only
   auto di = PlanSql(c, "DROP INDEX items_emb");
   REQUIRE(di.ok());
   CHECK(di->tasks.size() == 1 + c.shards().size());
@@ -389,27 +398,103 @@ TEST_CASE("create_distributed_table steps from the described columns", "[planner
   const Catalog c = TestCatalog();
   auto plan = PlanSql(c, "SELECT create_distributed_table('docs', 'id', shard_count => 3)");
   REQUIRE(plan.ok());
-  std::vector<Row> described = {
-      {"id", "bigint", "t", std::nullopt, "", ""},
-      {"body", "text", "f", "'none'::text", "", ""},
-      {"embedding", "vector(3)", "f", std::nullopt, "", ""},
+  CHECK(plan->distribute.constraints_sql.find("pg_get_constraintdef") != std::string::npos);
+  CHECK(plan->distribute.indexes_sql.find("pg_get_indexdef") != std::string::npos);
+  // Rows as the default node's catalog returns them (see TableDescription).
+  TableDescription d;
+  d.columns = {
+      {"id", "bigint", "t", std::nullopt, "", "", "1", std::nullopt, std::nullopt, "r"},
+      {"body", "text", "f", "'none'::text", "", "", "2", "pg_catalog", "C", "r"},
+      {"embedding", "vector(3)", "f", std::nullopt, "", "", "4", std::nullopt, std::nullopt, "r"},
   };
-  auto steps = PlanDistribution(c, plan->distribute, described);
+  d.constraints = {
+      {"docs_body_check", "c", "CHECK ((length(body) < 100)) NOT VALID", std::nullopt, "t", std::nullopt, "f", "f"},
+      {"docs_pkey", "p", "PRIMARY KEY (id) WITH (fillfactor='90')", "{1}", "t",
+       "CREATE UNIQUE INDEX docs_pkey ON public.docs USING btree (id) WITH (fillfactor='90')", "t", "t"},
+  };
+  d.indexes = {
+      {"docs_emb", "CREATE INDEX docs_emb ON public.docs USING faiss (embedding) WITH (factory='IVF4,Flat')", "f",
+       "4", "1"},
+      {"docs_uniq", "CREATE UNIQUE INDEX docs_uniq ON public.docs USING btree (body, id) INCLUDE (embedding)", "t",
+       "2 1 4", "2"},
+  };
+  auto steps = PlanDistribution(c, plan->distribute, d);
   REQUIRE(steps.ok());
   CHECK(steps->command.first_shard_id == c.next_shard_id());
-  REQUIRE(steps->create_shards.size() == 3);
-  CHECK(steps->create_shards[0].sql ==
-        "CREATE TABLE public.docs_102015 (id bigint NOT NULL, body text DEFAULT 'none'::text, embedding vector(3))");
-  CHECK(steps->copy_out.sql == "COPY public.docs TO STDOUT");
+  REQUIRE(steps->copy_in.shard_tasks.size() == 3);
+  REQUIRE(steps->copy_in.shard_setup.size() == 3);
+  CHECK(steps->copy_in.shard_setup[0] ==
+        std::vector<std::string>{"CREATE TABLE public.docs_102015 (id bigint NOT NULL, body text DEFAULT 'none'::text "
+                                 "COLLATE pg_catalog.\"C\", embedding vector(3))"});
+  CHECK(steps->copy_in.shard_finish[1] ==
+        std::vector<std::string>{
+            "ALTER TABLE public.docs_102016 ADD CONSTRAINT docs_body_check_102016 CHECK (length(body) < 100) NOT VALID",
+            "CREATE UNIQUE INDEX docs_pkey_102016 ON public.docs_102016 USING btree (id) WITH (fillfactor='90')",
+            "ALTER TABLE public.docs_102016 ADD CONSTRAINT docs_pkey_102016 PRIMARY KEY USING INDEX docs_pkey_102016 "
+            "DEFERRABLE INITIALLY DEFERRED",
+            "CREATE INDEX docs_emb_102016 ON public.docs_102016 USING faiss (embedding) WITH (factory='IVF4,Flat')",
+            "CREATE UNIQUE INDEX docs_uniq_102016 ON public.docs_102016 USING btree (body, id) INCLUDE (embedding)"});
   CHECK(steps->copy_in.shard_tasks[1].sql == "COPY public.docs_102016 FROM STDIN");
   CHECK(steps->copy_in.key_field == 0);
-  CHECK(steps->drop_source.sql == "DROP TABLE public.docs");
-  described[0][3] = "nextval('docs_id_seq'::regclass)";
-  CHECK(PlanDistribution(c, plan->distribute, described).error().sqlstate == "0A000");
-  CHECK(PlanDistribution(c, plan->distribute, {}).error().sqlstate == "42P01");
-  described[0][3] = std::nullopt;
-  described[0][1] = "numeric";
-  CHECK(PlanDistribution(c, plan->distribute, described).error().sqlstate == "0A000");
+  CHECK(steps->source.before == std::vector<std::string>{"LOCK TABLE ONLY public.docs"});  // ACCESS EXCLUSIVE
+  CHECK(steps->source.copy_out == "COPY public.docs TO STDOUT");
+  REQUIRE(steps->source.after.size() == 4);
+  CHECK(steps->source.after[0] == "TRUNCATE ONLY public.docs");
+  CHECK(steps->source.after[3] ==
+        "CREATE TRIGGER jade_shell_guard BEFORE INSERT OR DELETE OR UPDATE OR TRUNCATE ON public.docs EXECUTE "
+        "FUNCTION jade_coordinator.reject_shell_write()");  // FOR EACH STATEMENT is the default
+
+  auto refused = [&](TableDescription t) {
+    auto r = PlanDistribution(c, plan->distribute, t);
+    return r.ok() ? std::string("ok") : r.error().sqlstate;
+  };
+  TableDescription t = d;
+  t.columns[0][3] = "nextval('docs_id_seq'::regclass)";
+  CHECK(refused(t) == "0A000");
+  CHECK(refused(TableDescription{}) == "42P01");
+  t = d;
+  t.columns[0][1] = "numeric";
+  CHECK(refused(t) == "0A000");
+  t = d;
+  t.columns[0][9] = "p";  // partitioned table
+  CHECK(refused(t) == "0A000");
+  t = d;
+  t.constraints[1][3] = "{2}";  // primary key without the shard key
+  CHECK(refused(t) == "0A000");
+  t = d;
+  // A part of a definition the deparser would drop (libpg_query 15-4.0.0 loses a constraint's
+  // NULLS NOT DISTINCT and WITH options) is refused, never silently lost.
+  t.constraints[0][2] = "UNIQUE NULLS NOT DISTINCT (id)";
+  CHECK(refused(t) == "0A000");
+  t.constraints[0][2] = "UNIQUE (id) WITH (fillfactor='90')";
+  CHECK(refused(t) == "0A000");
+  CHECK(refused(t) == "0A000");
+  t = d;
+  t.indexes[1][4] = "1";  // id only INCLUDEd: not a key column of the unique index
+  t.indexes[1][3] = "2 1";
+  CHECK(refused(t) == "0A000");
+  t = d;
+  t.constraints.push_back({"docs_fk", "f", "FOREIGN KEY (id) REFERENCES other(id)", "{1}", "t", std::nullopt, "f", "f"});
+  CHECK(refused(t) == "0A000");
+  t = d;
+  t.constraints.push_back({"other_fk", "f", "FOREIGN KEY (x) REFERENCES docs(id)", "{1}", "f", std::nullopt, "f", "f"});
+  CHECK(refused(t) == "0A000");
+  t = d;
+  t.constraints.push_back({"audit", "trigger", std::nullopt, std::nullopt, "t", std::nullopt, "f", "f"});
+  CHECK(refused(t) == "0A000");
+  t = d;
+  t.constraints.push_back({"no_overlap", "x", "EXCLUDE USING gist (id WITH =)", "{1}", "t", std::nullopt, "f", "f"});
+  CHECK(refused(t) == "0A000");
+  // A definition that is not exactly one statement of its kind is never run.
+  t = d;
+  t.constraints[0][2] = "CHECK (true); DROP TABLE docs";
+  CHECK(refused(t) == "XX000");
+  t = d;
+  t.indexes[0][1] = "DROP TABLE docs";
+  CHECK(refused(t) == "XX000");
+  t = d;
+  t.columns[1][3] = "'x'::text); DROP TABLE docs; CREATE TABLE t (a int";
+  CHECK(refused(t) != "ok");
 }
 
 TEST_CASE("EXPLAIN shows route, merge, shard SQL and shard plans", "[planner][explain]") {

@@ -136,7 +136,11 @@ TEST_CASE("every statement of the corpus plans cleanly and emits parseable SQL",
     }
     for (const auto& t : plan->tasks) CheckSql(t.sql);
     for (const auto& t : plan->copy.shard_tasks) CheckSql(t.sql);
-    if (!plan->distribute.describe_sql.empty()) CheckSql(plan->distribute.describe_sql);
+    if (!plan->distribute.describe_sql.empty()) {
+      CheckSql(plan->distribute.describe_sql);
+      CheckSql(plan->distribute.constraints_sql);
+      CheckSql(plan->distribute.indexes_sql);
+    }
     if (plan->kind == PlanKind::kTransaction) CheckSql(plan->txn.sql);
     if (plan->kind == PlanKind::kSessionSet) CheckSql(plan->setting.sql);
   }
