@@ -3,6 +3,7 @@
 #include "executor/client_session.h"
 
 #include "backend/pool.h"
+#include "executor/bind_error.h"
 #include "executor/param_count.h"
 #include "executor/shard_copy.h"
 #include "wire/io_sqlstate.h"
@@ -94,6 +95,7 @@ bool ClientSession::OutputFull() const {
 // Sends buffered output to the socket.
 void ClientSession::Flush() {
     if (socket_ == nullptr || out().empty() || capture_) return;
+    ++flushes_;
     socket_->Write(&out());
 }
 
@@ -221,6 +223,11 @@ std::string ClientSession::QuoteLiteral(const std::string& s) {
 // Dispatches one frontend message.
 void ClientSession::HandleMessage(char type, std::string_view payload) {
     if (skip_until_sync_ && type != 'S') return;
+    if (pending_bind_ && !ContinuesPendingBind(type, payload)) {
+        // Not the portal's own Describe/Execute: the Bind is answered now, as it always was.
+        wire::WriteBindComplete(&out());
+        pending_bind_.reset();
+    }
     if (pending_describe_portal_ && type != 'E') {
         // A Describe(portal) not followed by its Execute: answer it first, then this message.
         std::string copy(payload);
@@ -371,6 +378,12 @@ void ClientSession::HandleParse(std::string_view payload) {
         skip_until_sync_ = true;
         return;
     }
+    if (txn_ == TxnState::kFailed && !EndsTransaction(*parsed)) {
+        SendError(MakeError(iostate::kInFailedSqlTransaction,
+                            "current transaction is aborted, commands ignored until end of transaction block"));
+        skip_until_sync_ = true;
+        return;
+    }
     auto st = std::make_shared<PreparedStmt>();
     st->sql = m->query;
     st->param_types = m->param_types;
@@ -399,6 +412,12 @@ void ClientSession::HandleBind(std::string_view payload) {
         skip_until_sync_ = true;
         return;
     }
+    if (txn_ == TxnState::kFailed && !EndsTransaction(it->second->parsed)) {
+        SendError(MakeError(iostate::kInFailedSqlTransaction,
+                            "current transaction is aborted, commands ignored until end of transaction block"));
+        skip_until_sync_ = true;
+        return;
+    }
     Portal p;
     p.stmt = it->second;
     p.result_formats = m->result_formats;
@@ -410,7 +429,65 @@ void ClientSession::HandleBind(std::string_view payload) {
         p.params.push_back(std::move(prm));
     }
     portals_[m->portal] = std::move(p);
-    wire::WriteBindComplete(&out());
+    // BindComplete waits for the portal's Execute: a value its type rejects fails there on the
+    // worker, and the client must then see the Bind fail (bind_error.h).
+    pending_bind_ = m->portal;
+}
+
+// True for the message that keeps a Bind's answer pending: Describe or Execute of that portal.
+bool ClientSession::ContinuesPendingBind(char type, std::string_view payload) const {
+    if (type == 'E') {
+        auto m = wire::DecodeExecute(payload);
+        return m && m->portal == *pending_bind_;
+    }
+    if (type == 'D') {
+        auto m = wire::DecodeDescribe(payload);
+        return m && m->kind == 'P' && m->name == *pending_bind_;
+    }
+    return false;
+}
+
+// After a failed Execute of a freshly bound portal: when a worker raised the error while
+// converting the parameters, the held-back BindComplete at `mark` and everything after it are
+// replaced by that error alone, as PostgreSQL fails the Bind itself.
+void ClientSession::RetractBindComplete(size_t mark, uint64_t flushes, const std::string& portal) {
+    if (flushes_ != flushes || out().size() < mark + 5 || out()[mark] != '2') return;
+    auto err = FindErrorResponse(std::string_view(out()).substr(mark + 5));
+    if (!err) return;
+    wire::ErrorFields fields = std::move(err->second);
+    std::optional<int> param = BindErrorParameter(fields);
+    if (!param) return;
+    // The shard statement's $n is the client parameter its tasks map it to (when all agree).
+    std::optional<int> client;
+    for (size_t i = 0; i < running_task_params_.size(); ++i) {
+        const auto& task = running_task_params_[i];
+        std::optional<int> c;
+        if (*param >= 1 && static_cast<size_t>(*param) <= task.size()) c = task[*param - 1];
+        if (i > 0 && c != client) {
+            client.reset();
+            break;
+        }
+        client = c;
+    }
+    fields = RewriteBindContext(std::move(fields), portal, client);
+    out().resize(mark);
+    wire::WriteErrorFields(&out(), 'E', fields);
+}
+
+// True for COMMIT/ROLLBACK/ROLLBACK TO, which PostgreSQL still parses and binds in a failed
+// transaction (IsTransactionExitStmt); an empty statement counts too (nothing to refuse).
+bool ClientSession::EndsTransaction(const std::vector<ParsedStatement>& parsed) {
+    if (parsed.empty()) return true;
+    if (parsed[0].kind() != PG_QUERY__NODE__NODE_TRANSACTION_STMT) return false;
+    switch (parsed[0].node()->transaction_stmt->kind) {
+        case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_COMMIT:
+        case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK:
+        case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_ROLLBACK_TO:
+        case PG_QUERY__TRANSACTION_STMT_KIND__TRANS_STMT_PREPARE:
+            return true;
+        default:
+            return false;
+    }
 }
 
 // Describe: statements are described now; portals when their Execute comes (or before the next message).
@@ -486,6 +563,8 @@ void ClientSession::HandleExecute(std::string_view payload) {
         return;
     }
     pending_describe_portal_.reset();
+    bool bind_pending = pending_bind_ && *pending_bind_ == m->portal;
+    pending_bind_.reset();
     auto it = portals_.find(m->portal);
     if (it == portals_.end()) {
         SendError(MakeError(iostate::kInvalidCursorName, "portal \"" + m->portal + "\" does not exist"));
@@ -493,6 +572,9 @@ void ClientSession::HandleExecute(std::string_view payload) {
         return;
     }
     Portal& portal = it->second;
+    size_t bind_mark = out().size();
+    uint64_t flushes = flushes_;
+    if (bind_pending) wire::WriteBindComplete(&out());
     if (portal.suspended) {
         ResumePortal(portal, m->max_rows);
         return;
@@ -519,7 +601,8 @@ void ClientSession::HandleExecute(std::string_view payload) {
     int32_t max_rows = m->max_rows;
     std::string name = m->portal;
     capture_ = max_rows > 0;
-    Execute(std::move(exec), [this, mark, max_rows, name](bool ok) {
+    Execute(std::move(exec), [this, mark, max_rows, name, bind_pending, bind_mark, flushes](bool ok) {
+        if (!ok && bind_pending) RetractBindComplete(bind_mark, flushes, name);
         if (capture_) {
             capture_ = false;
             if (ok) SuspendPortal(name, mark, max_rows);

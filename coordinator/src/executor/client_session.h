@@ -127,6 +127,9 @@ private:
     void SuspendPortal(const std::string& name, size_t mark, int32_t max_rows);
     void ResumePortal(Portal& portal, int32_t max_rows);
     void HandleSync();
+    bool ContinuesPendingBind(char type, std::string_view payload) const;
+    void RetractBindComplete(size_t mark, uint64_t flushes, const std::string& portal);
+    static bool EndsTransaction(const std::vector<ParsedStatement>& parsed);
     void FlushPendingDescribe(DoneFn then);
     void DescribeStatement(std::shared_ptr<PreparedStmt> stmt, const Params& params, bool portal,
                            const std::vector<int16_t>& formats, DoneFn done);
@@ -187,6 +190,12 @@ private:
     std::map<std::string, Portal> portals_;
     bool skip_until_sync_ = false;
     std::optional<std::string> pending_describe_portal_;
+    /** A Bind whose BindComplete waits for the portal's Execute (bind_error.h). */
+    std::optional<std::string> pending_bind_;
+    /** Counts writes of output to the socket: bytes before a mark are gone once it changes. */
+    uint64_t flushes_ = 0;
+    /** Client parameter indexes of each task of the statement running now (Task::params). */
+    std::vector<std::vector<int>> running_task_params_;
 
     // Transactions and settings
     TxnState txn_ = TxnState::kIdle;

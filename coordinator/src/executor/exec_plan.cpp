@@ -91,6 +91,8 @@ void ClientSession::Execute(StatementExec exec, DoneFn done) {
 
 // Dispatches on the plan kind.
 void ClientSession::RunPlan(StatementExec exec, Plan plan, DoneFn done) {
+    running_task_params_.clear();
+    for (const Task& t : plan.tasks) running_task_params_.push_back(t.params);
     switch (plan.kind) {
         case PlanKind::kLocal:
             RunLocal(exec, plan, std::move(done));
