@@ -53,7 +53,8 @@ size_t EngineIvfMemoryBytes(const EngineIvf* ivf);
 void EngineIvfAssignEncode(EngineIvf* ivf, int64_t n, const float* x, int64_t* lists, uint8_t* codes,
                            int threads);
 
-// Ranks all lists by distance from q to their centroid: lists[nlist] nearest first, dist[nlist].
+// Ranks all lists by distance from q to their centroid: lists[nlist] nearest first, dist[nlist]
+// (FAISS coarse distances: squared L2, or similarities for inner product / cosine).
 void EngineIvfRankLists(EngineIvf* ivf, const float* q, int64_t* lists, float* dist);
 
 // Measures on n sample vectors how many lists a query must probe so that `target` of its exact

@@ -1,25 +1,25 @@
 // index/scan.cpp — ordered index scans (ambeginscan/amrescan/amgettuple/amendscan).
 //
-// amgettuple hands out heap TIDs in distance order from an output batch; when the batch is used
-// up it asks the family for the next one ("refill"), which is how iterative scans work: the
-// executor simply keeps asking while a WHERE filter rejects rows and the LIMIT is not reached.
+// amgettuple hands out heap TIDs in distance order. Flat and HNSW produce output batches and are
+// asked for the next one ("refill") when a batch is used up, which is how their iterative scans
+// work: the executor simply keeps asking while a WHERE filter rejects rows and the LIMIT is not
+// reached. IVF keeps one candidate heap for the whole scan and probes further lists itself
+// before it returns a row that a closer, unprobed list could beat (scan_ivf.cpp).
 //
 //   Flat  one batch: every stored vector, exact distances, sorted.
-//   IVF   lists are ranked by centroid distance once; each batch probes the next `nprobe` lists
-//         in place through the buffer manager (page by page, share-locked, scored by FAISS's
-//         InvertedListScanner on the backend thread). Exact codes (IVF,Flat) give final
-//         distances; lossy codes (SQ8, PQ) give candidates that are re-ranked with exact
-//         distances computed from the heap tuple, rerank_factor x 32 candidates at a time.
+//   IVF   scan_ivf.cpp: lists ranked by centroid distance, probed nprobe first and then in growing
+//         batches, rows returned in (near-)exact distance order across lists; lossy codes (SQ8,
+//         PQ) re-ranked with exact distances computed from the heap tuple.
 //   HNSW  each batch searches the cached graph with a breadth ef (doubled per batch), maps graph
 //         ids to TIDs through the id map (skipping tombstones and ids already returned), and the
 //         first batch also scans the exact delta of rows inserted after the build.
 // Each batch is a min-heap: a LIMIT k query pops k rows in O(k log n), no batch is fully sorted.
-// Order: within a batch results are exactly ordered. Across batches, relaxed_order (the faiss
-// AM's default, as pgvector's relaxed_order) returns every row found, so a later batch may hold a
-// row closer than the last one of the previous batch; strict_order drops such rows instead, so
-// the output is always ordered (README.md "Iterative scans").
+// Order: within a batch results are exactly ordered. Across HNSW batches, relaxed_order (the
+// faiss AM's default, as pgvector's relaxed_order) returns every row found, so a later batch may
+// hold a row closer than the last one of the previous batch; strict_order drops such rows
+// instead, so the output is always ordered (README.md "Iterative scans").
 // Bounds: jadevector.max_scan_tuples / hnsw.max_scan_tuples / ivfflat.max_probes.
-#include "index/am.h"
+#include "index/scan.h"
 
 #include <algorithm>
 
@@ -43,100 +43,15 @@ extern "C" {
 
 namespace jade::ext::index {
 
-inline constexpr int kRerankChunkPerFactor = 32;
+// Re-ranked candidates per unit of jadevector.rerank_factor (per 10 rows returned).
+inline constexpr int kRerankDepthPerFactor = 32;
 // Marks delta TIDs in the HNSW `seen` set, whose other keys are graph ids (both < 2^48).
 inline constexpr int64 kDeltaTidTag = int64{1} << 62;
 // Re-reads of the HNSW delta when merges keep switching the graph under a starting scan.
 inline constexpr int kMaxDeltaRetries = 100;
 
-struct Candidate {
-    double distance;
-    int64 id;  // heap TID as int64
-};
-
-struct ScanOpaque {
-    JadeMetaPageData meta;
-    MemoryContext scan_cxt;   // lives for the whole scan
-    MemoryContext query_cxt;  // reset by every rescan
-    bool started;
-    bool done;
-    bool any_order;  // NULL / zero query: every entry, distance NULL, storage order
-    float* query;    // prepared (normalized for cosine)
-    float* raw_query;
-    // settings
-    bool iterative;
-    bool strict;
-    int nprobe;
-    int64 max_visit;   // 0 = unlimited
-    int max_lists;     // ivfflat.max_probes
-    int ef;
-    int rerank_chunk;
-    // output
-    Candidate* out;
-    int64 nout;
-    int64 out_cap;
-    bool have_last;
-    double last_distance;
-    int64 visited;
-    // IVF
-    int64* list_order;
-    float* list_dist;
-    uint32 next_list;
-    EngineIvfScanner* scanner;
-    MemoryContextCallback scanner_cb;
-    Candidate* pending;
-    int64 npending;
-    int64 pending_cap;
-    // HNSW
-    int cur_ef;
-    HTAB* seen;
-    bool exhaustive_done;
-    // heap re-ranking for lossy codes
-    IndexFetchTableData* fetch;
-    TupleTableSlot* slot;
-    EState* estate;
-    IndexInfo* index_info;
-    float* heap_vec;
-};
-
-// Whether a comes before b in the output order.
-static inline bool Before(const Candidate& a, const Candidate& b) {
-    return a.distance < b.distance || (a.distance == b.distance && a.id < b.id);
-}
-
-// Restores the min-heap property below position i.
-static void SiftDown(Candidate* heap, int64 n, int64 i) {
-    Candidate x = heap[i];
-    for (;;) {
-        int64 child = 2 * i + 1;
-        if (child >= n) break;
-        if (child + 1 < n && Before(heap[child + 1], heap[child])) child++;
-        if (!Before(heap[child], x)) break;
-        heap[i] = heap[child];
-        i = child;
-    }
-    heap[i] = x;
-}
-
-// Turns the output batch into a min-heap in O(n): a LIMIT k query pops k entries in
-// O(k log n) instead of sorting a whole batch of thousands of candidates.
-static void Heapify(Candidate* heap, int64 n) {
-    for (int64 i = n / 2 - 1; i >= 0; i--) SiftDown(heap, n, i);
-}
-
-// Removes and returns the smallest candidate of a non-empty heap.
-static Candidate PopMin(Candidate* heap, int64* n) {
-    Candidate top = heap[0];
-    (*n)--;
-    if (*n > 0) {
-        heap[0] = heap[*n];
-        SiftDown(heap, *n, 0);
-    }
-    return top;
-}
-
 // Appends a candidate to a growable array in the query context.
-static void Push(ScanOpaque* so, Candidate** arr, int64* n, int64* cap, double distance, int64 id) {
+void Push(ScanOpaque* so, Candidate** arr, int64* n, int64* cap, double distance, int64 id) {
     if (*n == *cap) {
         int64 newcap = std::max<int64>(256, *cap * 2);
         *arr = *arr == nullptr
@@ -147,6 +62,21 @@ static void Push(ScanOpaque* so, Candidate** arr, int64* n, int64* cap, double d
     (*arr)[*n].distance = distance;
     (*arr)[*n].id = id;
     (*n)++;
+}
+
+// Inserts a candidate into a min-heap kept in a growable array (sift-up).
+void HeapPush(ScanOpaque* so, Candidate** heap, int64* n, int64* cap, double distance, int64 id) {
+    Push(so, heap, n, cap, distance, id);
+    Candidate* h = *heap;
+    int64 i = *n - 1;
+    Candidate x = h[i];
+    while (i > 0) {
+        int64 parent = (i - 1) / 2;
+        if (!Before(x, h[parent])) break;
+        h[i] = h[parent];
+        i = parent;
+    }
+    h[i] = x;
 }
 
 // Frees the engine's list scanner when the scan's memory goes away (end of scan or abort).
@@ -176,7 +106,7 @@ IndexScanDesc jadebeginscan(Relation index, int nkeys, int norderbys) {
 static void LoadSettings(ScanOpaque* so) {
     const JadeMetaPageData& m = so->meta;
     so->max_lists = static_cast<int>(m.nlist);
-    so->rerank_chunk = jade_rerank_factor * kRerankChunkPerFactor;
+    so->rerank_depth = jade_rerank_factor * kRerankDepthPerFactor;
     switch (m.am_kind) {
         case kAmHnsw:
             so->ef = EffectiveEf(&m);
@@ -217,6 +147,9 @@ void jaderescan(IndexScanDesc scan, ScanKey keys, int nkeys, ScanKey orderbys, i
     so->list_order = nullptr;
     so->list_dist = nullptr;
     so->next_list = 0;
+    so->lists_probed = 0;
+    so->reranked = 0;
+    so->emitted = 0;
     so->seen = nullptr;
     so->cur_ef = 0;
     so->exhaustive_done = false;
@@ -281,7 +214,7 @@ static void ScanRawList(IndexScanDesc scan, ScanOpaque* so, uint32 list_no) {
 
 // Computes the exact operator distance of a lossy candidate from its heap tuple; false when the
 // tuple is gone (pruned) — it is dead for every snapshot, so dropping it is correct.
-static bool HeapDistance(IndexScanDesc scan, ScanOpaque* so, int64 id, double* distance) {
+bool HeapDistance(IndexScanDesc scan, ScanOpaque* so, int64 id, double* distance) {
     if (scan->heapRelation == nullptr) return false;
     if (so->fetch == nullptr) {
         MemoryContext old = MemoryContextSwitchTo(so->scan_cxt);
@@ -313,100 +246,6 @@ static bool HeapDistance(IndexScanDesc scan, ScanOpaque* so, int64 id, double* d
     ExecClearTuple(so->slot);
     ResetExprContext(econtext);
     return ok;
-}
-
-// Moves the next chunk of approximate candidates (a min-heap) to the output with exact heap
-// distances.
-static bool RerankNextChunk(IndexScanDesc scan, ScanOpaque* so) {
-    if (so->npending == 0) return false;
-    for (int i = 0; i < so->rerank_chunk && so->npending > 0; i++) {
-        Candidate c = PopMin(so->pending, &so->npending);
-        double d;
-        if (HeapDistance(scan, so, c.id, &d)) Push(so, &so->out, &so->nout, &so->out_cap, d, c.id);
-    }
-    return true;
-}
-
-// Scores every entry of one IVF list with the engine's scanner.
-static void ScanIvfList(IndexScanDesc scan, ScanOpaque* so, uint32 list_no, float coarse_dis) {
-    Relation index = scan->indexRelation;
-    const JadeMetaPageData& m = so->meta;
-    EngineIvfScanner* sc = so->scanner;
-    int64 ln = list_no;
-    jade::pg::CallCpp([&]() { EngineIvfScannerSetList(sc, ln, coarse_dis); });
-    JadeListDirEntry dir = ReadDirEntry(index, list_no);
-    float* dis = static_cast<float*>(palloc(sizeof(float) * ListCapacity(m.code_size)));
-    uint8* scratch = ListIsOverflow(m.code_size) ? static_cast<uint8*>(palloc(m.code_size)) : nullptr;
-    for (BlockNumber blk = dir.head; blk != InvalidBlockNumber;) {
-        Buffer buf = ReadBuffer(index, blk);
-        LockBuffer(buf, BUFFER_LOCK_SHARE);
-        Page page = BufferGetPage(buf);
-        JadeListPageHeader* hdr = ListPageHeader(page);
-        const int64* ids = ListPageIds(page);
-        const uint8* slots = ListPageSlots(page);
-        uint32 n = hdr->count;
-        if (scratch == nullptr) {
-            // The scanner only reads the page image; the share lock keeps it stable meanwhile.
-            jade::pg::CallCpp([&]() { EngineIvfScannerScore(sc, n, slots, dis); });
-        } else {
-            for (uint32 i = 0; i < n; i++) {
-                const uint8* code = ListEntryCode(index, slots + i * sizeof(BlockNumber), m.code_size, scratch);
-                jade::pg::CallCpp([&]() { EngineIvfScannerScore(sc, 1, code, dis + i); });
-            }
-        }
-        for (uint32 i = 0; i < n; i++) {
-            double d = dis[i];
-            if (m.lossy)
-                Push(so, &so->pending, &so->npending, &so->pending_cap, d, ids[i]);
-            else
-                Push(so, &so->out, &so->nout, &so->out_cap, d, ids[i]);
-        }
-        so->visited += n;
-        blk = PageOpaque(page)->next;
-        UnlockReleaseBuffer(buf);
-        CHECK_FOR_INTERRUPTS();
-    }
-    pfree(dis);
-    if (scratch != nullptr) pfree(scratch);
-}
-
-// Produces the next IVF batch: re-rank more pending candidates, or probe more lists.
-static bool RefillIvf(IndexScanDesc scan, ScanOpaque* so) {
-    const JadeMetaPageData& m = so->meta;
-    if (m.lossy && RerankNextChunk(scan, so)) return true;
-    bool first = so->list_order == nullptr;
-    if (!first && !so->iterative) return false;
-    if (so->max_visit > 0 && so->visited >= so->max_visit) return false;
-    if (first) {
-        EngineIvf* ivf = CachedIvf(scan->indexRelation, &m);
-        so->list_order = static_cast<int64*>(MemoryContextAllocHuge(so->query_cxt, sizeof(int64) * m.nlist));
-        so->list_dist = static_cast<float*>(MemoryContextAllocHuge(so->query_cxt, sizeof(float) * m.nlist));
-        const float* q = so->query;
-        int64* lo = so->list_order;
-        float* ld = so->list_dist;
-        jade::pg::CallCpp([&]() {
-            EngineIvfRankLists(ivf, q, lo, ld);
-            so->scanner = EngineIvfScannerBegin(ivf, q);
-        });
-    }
-    uint32 limit = static_cast<uint32>(so->max_lists);
-    if (so->next_list >= limit) return false;
-    uint32 end = Min(limit, so->next_list + static_cast<uint32>(so->nprobe));
-    so->npending = 0;
-    for (; so->next_list < end; so->next_list++) {
-        int64 l = so->list_order[so->next_list];
-        if (l < 0) continue;
-        ScanIvfList(scan, so, static_cast<uint32>(l), so->list_dist[so->next_list]);
-        if (so->max_visit > 0 && so->visited >= so->max_visit) {
-            so->next_list++;
-            break;
-        }
-    }
-    if (m.lossy) {
-        Heapify(so->pending, so->npending);
-        RerankNextChunk(scan, so);
-    }
-    return true;
 }
 
 // Returns, once, every live graph row the searches never reached, with exact distances from the
@@ -553,9 +392,6 @@ static bool Refill(IndexScanDesc scan, ScanOpaque* so) {
                 if (more) ScanRawList(scan, so, 0);
                 so->done = true;
                 break;
-            case kFamilyIvf:
-                more = RefillIvf(scan, so);
-                break;
             case kFamilyHnsw:
                 more = RefillHnsw(scan, so);
                 break;
@@ -572,11 +408,19 @@ bool jadegettuple(IndexScanDesc scan, ScanDirection dir) {
     auto* so = static_cast<ScanOpaque*>(scan->opaque);
     if (!so->started) StartScan(scan, so);
     Candidate c;
+    bool ivf = so->meta.family == kFamilyIvf && !so->any_order;
     for (;;) {
-        while (so->nout == 0) {
-            if (!Refill(scan, so)) return false;
+        CHECK_FOR_INTERRUPTS();
+        if (ivf) {
+            if (!NextIvfRow(scan, so, &c)) return false;
+        } else {
+            // Batches can come back empty (every graph id already returned): keep asking.
+            while (so->nout == 0) {
+                CHECK_FOR_INTERRUPTS();
+                if (!Refill(scan, so)) return false;
+            }
+            c = PopMin(so->out, &so->nout);
         }
-        c = PopMin(so->out, &so->nout);
         // Strict order: a later batch may find rows closer than one already returned; they are
         // dropped rather than returned out of order.
         if (so->strict && so->have_last && !so->any_order && c.distance < so->last_distance) continue;
