@@ -30,7 +30,9 @@ CREATE INDEX ddl_l1 ON ddl_items USING faiss (embedding vector_l1_ops) WITH (fac
 CREATE INDEX ddl_default ON ddl_items USING faiss (embedding);
 CREATE INDEX ddl_pg_hnsw ON ddl_items USING hnsw (embedding vector_cosine_ops) WITH (m = 8, ef_construction = 32);
 CREATE INDEX ddl_pg_ivf ON ddl_items USING ivfflat (embedding vector_ip_ops) WITH (lists = 6);
-SELECT c.relname, i.*
+SELECT c.relname, i.am, i.family, i.factory, i.metric, i.dims, i.lists, i.list_entries, i.graph_vectors,
+       i.graph_tombstones, i.delta_vectors, i.auto_nprobe, i.auto_ef, i.format_version,
+       i.auto_rerank > 0 AS rerank_calibrated
   FROM pg_class c, LATERAL jadevector_index_info(c.oid) i
  WHERE c.relname LIKE 'ddl\_%' AND c.relkind = 'i' AND c.relname <> 'ddl_items_pkey'
  ORDER BY c.relname;

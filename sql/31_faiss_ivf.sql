@@ -69,6 +69,14 @@ SET jadevector.max_scan_tuples = 1;
 SELECT count(*) < 100 AS bounded
   FROM (SELECT id FROM ivf_items WHERE cat = 7 ORDER BY embedding <-> '[1,2,3,4,5,6,7,8]' LIMIT 100) s;
 RESET jadevector.max_scan_tuples;
+-- probe-ahead: a filtered scan returns the nearest matching rows (here exactly), not the
+-- matching rows of the first lists in list order
+SET jadevector.nprobe = 1;
+SELECT f.ids = t.ids AS exact_filtered_top10
+  FROM (SELECT array_agg(id ORDER BY rn) ids FROM (SELECT id, row_number() OVER () rn FROM
+          (SELECT id FROM ivf_items WHERE cat = 7 ORDER BY embedding <-> '[1,2,3,4,5,6,7,8]' LIMIT 10) a) b) f,
+       (SELECT array_agg(id ORDER BY d, id) ids FROM
+          (SELECT id, embedding <-> '[1,2,3,4,5,6,7,8]' d FROM ivf_items WHERE cat = 7 ORDER BY d, id LIMIT 10) a) t;
 -- every row is reachable through the index
 SELECT count(*), count(DISTINCT id) FROM (SELECT id FROM ivf_items ORDER BY embedding <-> '[0,0,0,0,0,0,0,0]' LIMIT 5000) s;
 
@@ -99,8 +107,11 @@ DROP INDEX ivf_sq;
 SET jadevector.rerank_factor = 10;
 CREATE INDEX ivf_pq ON ivf_items USING faiss (embedding) WITH (factory = 'IVF2,PQ4');
 SELECT label, bool_and(ordered) AS ordered FROM ivf_check('ivf pq4') GROUP BY label;
-DROP INDEX ivf_pq;
 RESET jadevector.rerank_factor;
+-- the default (rerank_factor 0): the share of candidates to re-rank calibrated at build
+SELECT auto_rerank > 0 AND auto_rerank <= 1 AS calibrated FROM jadevector_index_info('ivf_pq');
+SELECT label, bool_and(ordered) AS ordered FROM ivf_check('ivf pq4 calibrated') GROUP BY label;
+DROP INDEX ivf_pq;
 
 -- inner product and cosine
 CREATE INDEX ivf_ip ON ivf_items USING faiss (embedding vector_ip_ops) WITH (factory = 'IVF4,Flat');

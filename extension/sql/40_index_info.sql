@@ -2,7 +2,8 @@
 CREATE FUNCTION jadevector_index_info(index regclass,
     OUT am text, OUT family text, OUT factory text, OUT metric text, OUT dims int, OUT lists int,
     OUT list_entries bigint, OUT graph_vectors bigint, OUT graph_tombstones bigint,
-    OUT delta_vectors bigint, OUT auto_nprobe int, OUT auto_ef int, OUT format_version int)
+    OUT delta_vectors bigint, OUT auto_nprobe int, OUT auto_ef int, OUT format_version int,
+    OUT auto_rerank real)
     AS 'MODULE_PATHNAME' LANGUAGE C STRICT;
 COMMENT ON FUNCTION jadevector_index_info(regclass) IS
     'what a faiss/hnsw/ivfflat index holds: resolved factory, metric, sizes, tombstones, HNSW delta';

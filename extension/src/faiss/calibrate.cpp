@@ -2,7 +2,9 @@
 #include "faiss/calibrate.h"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
+#include <memory>
 #include <random>
 #include <unordered_set>
 #include <utility>
@@ -145,6 +147,87 @@ int64_t CalibrateNprobe(const IvfCodec& codec, const float* x, int64_t n, double
         if (ReachesTarget(recalls, target)) return nprobe;
     }
     return nlist;
+}
+
+double CalibrateRerankShare(const IvfCodec& codec, const float* x, int64_t n, int64_t nprobe, double target,
+                            double retention, int k) {
+    // Encodes the sample into per-list code arrays, scores each query's probed lists with the
+    // codec's own scanner, and finds the approximate-distance rank of every true neighbour.
+    CheckArgs(target, k);
+    if (!(retention > 0.0 && retention <= 1.0))
+        throw JadeError(sqlstate::kInvalidParameterValue, "calibration retention must be in (0, 1]");
+    int dim = codec.dim();
+    int64_t nlist = codec.nlist();
+    nprobe = std::max<int64_t>(1, std::min(nprobe, nlist));
+    if (n <= k) return 1.0;
+    int64_t base = std::min(n, kCalibrationBase);
+    size_t cs = codec.code_size();
+    std::vector<int64_t> assigned(static_cast<size_t>(base));
+    std::vector<uint8_t> codes(static_cast<size_t>(base) * cs);
+    codec.AssignEncode(base, x, assigned.data(), codes.data());
+    std::vector<std::vector<int64_t>> rows_of(static_cast<size_t>(nlist));
+    std::vector<std::vector<uint8_t>> codes_of(static_cast<size_t>(nlist));
+    for (int64_t r = 0; r < base; r++) {
+        rows_of[assigned[r]].push_back(r);
+        codes_of[assigned[r]].insert(codes_of[assigned[r]].end(), codes.begin() + r * cs, codes.begin() + (r + 1) * cs);
+    }
+    std::vector<std::vector<float>> queries = DisplacedQueries(codec.metric(), dim, x, base);
+    std::vector<int64_t> lists(nprobe);
+    std::vector<float> coarse(nprobe);
+    std::vector<std::pair<double, int64_t>> scratch;
+    std::vector<std::vector<int64_t>> ranks;  // per query: approximate rank (1-based) of each true neighbour
+    double candidates = 0.0;
+    int64_t most = 0;
+    for (const std::vector<float>& q : queries) {
+        codec.NearestLists(q.data(), nprobe, lists.data(), coarse.data());
+        std::unique_ptr<IvfScanner> scanner = codec.NewScanner(q.data());
+        std::vector<std::pair<float, int64_t>> cand;  // (approximate distance, row)
+        for (int64_t j = 0; j < nprobe; j++) {
+            if (lists[j] < 0 || rows_of[lists[j]].empty()) continue;
+            const std::vector<int64_t>& rows = rows_of[lists[j]];
+            std::vector<float> d(rows.size());
+            scanner->SetList(lists[j], coarse[j]);
+            scanner->Score(rows.size(), codes_of[lists[j]].data(), d.data());
+            for (size_t i = 0; i < rows.size(); i++) cand.push_back({d[i], rows[i]});
+        }
+        std::sort(cand.begin(), cand.end());
+        candidates += static_cast<double>(cand.size());
+        most = std::max(most, static_cast<int64_t>(cand.size()));
+        std::vector<int64_t> position(static_cast<size_t>(base), -1);
+        for (size_t i = 0; i < cand.size(); i++) position[cand[i].second] = static_cast<int64_t>(i) + 1;
+        std::vector<int64_t> r;
+        for (int64_t row : ExactNearest(codec.metric(), dim, x, base, q.data(), k, -1, &scratch))
+            r.push_back(position[row] > 0 ? position[row] : INT64_MAX);  // not in a probed list: never found
+        if (!r.empty()) ranks.push_back(std::move(r));
+        ThrowIfInterrupted();
+    }
+    if (ranks.empty() || candidates <= 0.0) return 1.0;
+    candidates /= static_cast<double>(ranks.size());
+    auto recalls_at = [&](int64_t depth) {
+        std::vector<double> out(ranks.size());
+        for (size_t i = 0; i < ranks.size(); i++) {
+            int64_t hit = std::count_if(ranks[i].begin(), ranks[i].end(), [&](int64_t p) { return p <= depth; });
+            out[i] = static_cast<double>(hit) / static_cast<double>(ranks[i].size());
+        }
+        return out;
+    };
+    auto mean = [](const std::vector<double>& v) {
+        double s = 0.0;
+        for (double x : v) s += x;
+        return v.empty() ? 0.0 : s / static_cast<double>(v.size());
+    };
+    int64_t all = std::max<int64_t>(most, k);  // every candidate of every query
+    std::vector<double> full = recalls_at(all);
+    double best = mean(full);
+    bool reachable = ReachesTarget(full, target);
+    // Candidate depths on a x1.25 ladder from k (fine enough that the share is not doubled): the
+    // first that keeps `retention` of what re-ranking everything reaches, and the target too
+    // when re-ranking everything reaches it.
+    for (int64_t depth = k;; depth = std::max(depth + 1, depth * 5 / 4)) {
+        std::vector<double> rec = recalls_at(depth);
+        if ((mean(rec) >= retention * best && (!reachable || ReachesTarget(rec, target))) || depth >= all)
+            return std::min(1.0, static_cast<double>(depth) / candidates);
+    }
 }
 
 int CalibrateEfSearch(HnswGraph& graph, const float* x, const int64_t* labels, int64_t n, double target, int k) {

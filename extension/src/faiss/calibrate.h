@@ -9,6 +9,8 @@
 //   * IVF: for each true neighbour, the rank of its list among the query's nearest lists; the
 //     answer is the smallest nprobe whose coverage of them reaches `target` (an upper bound on
 //     recall for lossy codes, which are re-ranked anyway);
+//   * IVF with lossy codes: the rank of each true neighbour by approximate distance among the
+//     probed lists' rows, for the share of candidates to re-rank exactly;
 //   * HNSW: real graph searches with growing ef_search until recall@k reaches `target`.
 // "Reaches" means the mean per-query recall minus 1.645 standard errors (one-sided 95%), so the
 // sampling noise of 64 queries does not leave the default just under the target.
@@ -29,6 +31,16 @@ inline constexpr int kCalibrationMaxEf = 1024;
 // Returns the smallest nprobe (1..nlist) whose probed lists hold `target` (0..1] of the exact
 // k nearest neighbours of sample queries drawn from x[n * dim] (raw vectors). 1 when n <= k.
 int64_t CalibrateNprobe(const IvfCodec& codec, const float* x, int64_t n, double target, int k = 10);
+
+// Returns the share (0, 1] of the candidates that `nprobe` lists hold that must be re-ranked
+// exactly so that recall@k of lossy codes (SQ8, PQ) keeps `retention` of what re-ranking all of
+// them reaches, and reaches `target` too where re-ranking all of them does (the AM calibrates
+// nprobe for target / retention, so both usually hold). Measured on sample queries against the
+// first kCalibrationBase rows of x: each true neighbour's rank by approximate (code) distance
+// among the rows of the probed lists. A share, not a count, because competing candidates grow
+// with the rows in the lists: the scan multiplies it by the candidates its first probe scored.
+double CalibrateRerankShare(const IvfCodec& codec, const float* x, int64_t n, int64_t nprobe, double target,
+                            double retention, int k = 10);
 
 // Returns the smallest ef_search from a x1.5 ladder (k, 1.5k, ... kCalibrationMaxEf) whose recall@k
 // reaches `target` for sample queries drawn from x[n * dim]: ALL the graph's raw vectors, with

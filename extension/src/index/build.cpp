@@ -40,6 +40,12 @@ inline constexpr int64 kMaxSampleRows = 262144;
 inline constexpr int64 kAddBatchRows = 65536;
 // Recall@10 the build calibrates the automatic nprobe / ef for (README.md "Calibration").
 inline constexpr double kCalibrationRecall = 0.95;
+// Lossy codes: re-ranking may lose this share of what nprobe lists hold, so their nprobe is
+// calibrated for kCalibrationRecall / kRerankRetention.
+inline constexpr double kRerankRetention = 0.99;
+// ... and their re-rank depth must keep this share of what re-ranking every candidate reaches
+// (above kRerankRetention: the sample's displaced queries are a little easier than new ones).
+inline constexpr double kRerankKeep = 0.995;
 
 // Engine handles owned by a memory context (freed when it is reset or deleted).
 struct EngineOwner {
@@ -319,10 +325,16 @@ IndexBuildResult* JadeBuild(Relation heap, Relation index, IndexInfo* info, Jade
         });
         meta.blob_head = WriteEngineBlob(&st, false, &meta.blob_bytes);
         uint32 auto_nprobe = 0;
+        double coverage = sp.lossy ? kCalibrationRecall / kRerankRetention : kCalibrationRecall;
+        double rerank = 0.0;
         jade::pg::CallCpp([&]() {
-            auto_nprobe = EngineIvfCalibrate(st.owner->ivf, st.sample, n, kCalibrationRecall, jade_build_threads);
+            auto_nprobe = EngineIvfCalibrate(st.owner->ivf, st.sample, n, coverage, jade_build_threads);
+            if (sp.lossy)
+                rerank = EngineIvfCalibrateRerank(st.owner->ivf, st.sample, n, auto_nprobe, kCalibrationRecall,
+                                                  kRerankKeep);
         });
         meta.auto_nprobe = std::min(auto_nprobe, sp.nlist);
+        meta.auto_rerank = static_cast<float4>(rerank);
     }
     if (st.sample != nullptr) {
         pfree(st.sample);

@@ -134,6 +134,11 @@ uint32_t EngineIvfCalibrate(EngineIvf* e, const float* x, int64_t n, double targ
     return static_cast<uint32_t>(engine::CalibrateNprobe(*e->codec, x, n, target));
 }
 
+double EngineIvfCalibrateRerank(EngineIvf* e, const float* x, int64_t n, uint32_t nprobe, double target,
+                                double retention) {
+    return engine::CalibrateRerankShare(*e->codec, x, n, nprobe, target, retention);
+}
+
 EngineIvfScanner* EngineIvfScannerBegin(EngineIvf* e, const float* q) {
     auto s = std::make_unique<EngineIvfScanner>();
     s->scanner = e->codec->NewScanner(q);

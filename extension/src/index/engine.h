@@ -61,6 +61,11 @@ void EngineIvfRankLists(EngineIvf* ivf, const float* q, int64_t* lists, float* d
 // 10 nearest neighbours (within the sample) lie in probed lists; returns that nprobe (>= 1).
 uint32_t EngineIvfCalibrate(EngineIvf* ivf, const float* x, int64_t n, double target, int threads);
 
+// Measures the share of the candidates in `nprobe` lists that lossy codes must re-rank exactly for
+// `target` recall@10 (or `retention` of what re-ranking them all reaches); see faiss/calibrate.h.
+double EngineIvfCalibrateRerank(EngineIvf* ivf, const float* x, int64_t n, uint32_t nprobe, double target,
+                                double retention);
+
 // A per-query code scanner; set the list before scoring its codes.
 struct EngineIvfScanner;
 EngineIvfScanner* EngineIvfScannerBegin(EngineIvf* ivf, const float* q);

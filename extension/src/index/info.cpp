@@ -66,8 +66,8 @@ Datum jadevector_index_info(PG_FUNCTION_ARGS) {
     for (uint64 g = 0; g < meta.graph_ntotal; g++)
         if (IdMapLookup(index, &meta, static_cast<int64>(g)) < 0) tombstones++;
     const char* am = meta.am_kind == kAmHnsw ? "hnsw" : (meta.am_kind == kAmIvfflat ? "ivfflat" : "faiss");
-    Datum values[13];
-    bool nulls[13] = {false};
+    Datum values[14];
+    bool nulls[14] = {false};
     values[0] = CStringGetTextDatum(am);
     values[1] = CStringGetTextDatum(FamilyName(meta.family));
     values[2] = CStringGetTextDatum(meta.factory);
@@ -82,6 +82,7 @@ Datum jadevector_index_info(PG_FUNCTION_ARGS) {
     values[10] = Int32GetDatum(static_cast<int32>(meta.auto_nprobe));
     values[11] = Int32GetDatum(meta.auto_ef);
     values[12] = Int32GetDatum(static_cast<int32>(meta.format_version));
+    values[13] = Float4GetDatum(meta.auto_rerank);
     relation_close(index, AccessShareLock);
     PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

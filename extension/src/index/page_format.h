@@ -75,7 +75,8 @@ struct JadeMetaPageData {
     int32 hnsw_m;           // HNSW parameters (informational, and for a later merge)
     int32 hnsw_ef_construction;
     int32 auto_ef;          // HNSW: efSearch for ~0.95 recall@10, measured at build (0 = unknown)
-    int32 pad1;
+    float4 auto_rerank;     // IVF SQ/PQ: share of the first probe's candidates to re-rank exactly for
+                            // ~0.95 recall@10, measured at build (0 = unknown: rerank_factor 4)
     float8 build_seconds;   // informational
     char factory[kFactoryMaxLen];  // normalized factory string, NUL-terminated
 };

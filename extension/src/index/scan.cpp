@@ -43,8 +43,10 @@ extern "C" {
 
 namespace jade::ext::index {
 
-// Re-ranked candidates per unit of jadevector.rerank_factor (per 10 rows returned).
+// Re-ranked candidates per unit of jadevector.rerank_factor (per 10 rows returned), and the factor
+// used when it is 0 (automatic) but the index has no calibrated share (built before there was one).
 inline constexpr int kRerankDepthPerFactor = 32;
+inline constexpr int kFallbackRerankFactor = 4;
 // Marks delta TIDs in the HNSW `seen` set, whose other keys are graph ids (both < 2^48).
 inline constexpr int64 kDeltaTidTag = int64{1} << 62;
 // Re-reads of the HNSW delta when merges keep switching the graph under a starting scan.
@@ -106,7 +108,17 @@ IndexScanDesc jadebeginscan(Relation index, int nkeys, int norderbys) {
 static void LoadSettings(ScanOpaque* so) {
     const JadeMetaPageData& m = so->meta;
     so->max_lists = static_cast<int>(m.nlist);
-    so->rerank_depth = jade_rerank_factor * kRerankDepthPerFactor;
+    // jadevector.rerank_factor = 0 (default): the share calibrated at build, applied to the
+    // candidates of the first probe (scan_ivf.cpp); any other value: that many x 32 candidates.
+    so->rerank_share = 0.0;
+    if (jade_rerank_factor > 0) {
+        so->rerank_depth = int64{jade_rerank_factor} * kRerankDepthPerFactor;
+    } else if (m.auto_rerank > 0.0f) {
+        so->rerank_depth = 0;
+        so->rerank_share = m.auto_rerank;
+    } else {
+        so->rerank_depth = kFallbackRerankFactor * kRerankDepthPerFactor;
+    }
     switch (m.am_kind) {
         case kAmHnsw:
             so->ef = EffectiveEf(&m);

@@ -37,7 +37,8 @@ struct ScanOpaque {
     int64 max_visit;   // 0 = unlimited
     int max_lists;     // ivfflat.max_probes
     int ef;
-    int rerank_depth;  // lossy codes: candidates re-ranked exactly for the first 10 results
+    int64 rerank_depth;   // lossy codes: candidates re-ranked exactly per 10 rows returned (0: not yet known)
+    double rerank_share;  // calibrated: rerank_depth = this share of the first probe's candidates
     // output: a min-heap of rows ready to return (IVF: kept across probes, see scan_ivf.cpp)
     Candidate* out;
     int64 nout;

@@ -46,6 +46,7 @@
 #include "index/scan.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "pg/guard.h"
 
@@ -137,7 +138,8 @@ static bool MayProbeMore(const ScanOpaque* so) {
 // Probes the next lists: nprobe of them the first time, then a quarter of those probed so far.
 static void ProbeMore(IndexScanDesc scan, ScanOpaque* so) {
     if (so->list_order == nullptr) StartIvf(scan, so);
-    uint32 batch = so->lists_probed == 0 ? static_cast<uint32>(so->nprobe) : Max(1u, so->lists_probed / 4);
+    bool first = so->lists_probed == 0;
+    uint32 batch = first ? static_cast<uint32>(so->nprobe) : Max(1u, so->lists_probed / 4);
     uint32 end = Min(static_cast<uint32>(so->max_lists), so->next_list + batch);
     MemoryContext old = MemoryContextSwitchTo(so->query_cxt);
     for (; so->next_list < end; so->next_list++) {
@@ -151,6 +153,9 @@ static void ProbeMore(IndexScanDesc scan, ScanOpaque* so) {
         }
     }
     MemoryContextSwitchTo(old);
+    // The calibrated re-rank depth: its share of what the first probe scored (calibrate.h).
+    if (first && so->rerank_depth == 0)
+        so->rerank_depth = Max(int64{kRerankStep}, static_cast<int64>(ceil(so->rerank_share * so->visited)));
 }
 
 // Re-ranks the next few approximate candidates exactly into the output heap.
@@ -168,7 +173,7 @@ static void RerankStep(IndexScanDesc scan, ScanOpaque* so) {
 // Candidates that may be re-ranked before the output's best row is trusted over them.
 static int64 RerankBudget(const ScanOpaque* so) {
     int64 rows = Max(kRerankRowsPerDepth, so->emitted + 1);
-    return static_cast<int64>(so->rerank_depth) * ((rows + kRerankRowsPerDepth - 1) / kRerankRowsPerDepth);
+    return so->rerank_depth * ((rows + kRerankRowsPerDepth - 1) / kRerankRowsPerDepth);
 }
 
 bool NextIvfRow(IndexScanDesc scan, ScanOpaque* so, Candidate* row) {
