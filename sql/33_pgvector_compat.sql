@@ -29,7 +29,7 @@ SET hnsw.ef_search = 1001;
 SET ivfflat.probes = 0;
 SET ivfflat.iterative_scan = strict_order;
 SET hnsw.iterative_scan = sideways;
-SET jadevector.build_threads = 0;
+SET jadevector.build_threads = -1;
 SET hnsw.no_such_setting = 1;
 \set VERBOSITY default
 RESET ALL;

@@ -29,7 +29,7 @@ int ivfflat_max_probes = 32768;
 int jade_nprobe = 0;
 int jade_ef_search = 0;
 int jade_rerank_factor = 0;
-int jade_build_threads = 1;
+int jade_build_threads = 0;
 int jade_hnsw_cache_mb = 1024;
 int jade_iterative_scan = kIterativeRelaxed;
 int jade_max_scan_tuples = 0;
@@ -74,8 +74,10 @@ void DefineIndexGucs() {
                             "candidates per 10 rows returned.",
                             &jade_rerank_factor, 0, 0, 1000, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("jadevector.build_threads", "Sets the number of OpenMP threads used by index builds",
-                            "1 keeps builds deterministic; searches always run on the backend's own thread.",
-                            &jade_build_threads, 1, 1, 64, PGC_USERSET, 0, nullptr, nullptr, nullptr);
+                            "0 uses the idle CPUs up to max_parallel_maintenance_workers + 1 for builds of 50,000 "
+                            "rows or more; 1 keeps builds deterministic; searches always run on the backend's own "
+                            "thread.",
+                            &jade_build_threads, 0, 0, 64, PGC_USERSET, 0, nullptr, nullptr, nullptr);
     DefineCustomIntVariable("jadevector.hnsw_cache_mb",
                             "Sets the per-backend memory bound for cached HNSW graphs and IVF codecs", nullptr,
                             &jade_hnsw_cache_mb, 1024, 1, INT_MAX / 2, PGC_USERSET, GUC_UNIT_MB, nullptr, nullptr,

@@ -79,6 +79,10 @@ bool PrepareVector(Relation index, uint32 metric, uint32 dims, Datum value, floa
 // Computes the operator's exact distance between a query (prepared) and a raw stored vector.
 double ExactDistance(uint32 metric, const float* query, const float* x, uint32 dims);
 
+// build_threads.cpp: OpenMP threads for a build over `rows` vectors (jadevector.build_threads;
+// 0 = the idle CPUs up to max_parallel_maintenance_workers + 1, for large builds).
+int BuildThreads(int64 rows);
+
 // build.cpp
 IndexBuildResult* JadeBuild(Relation heap, Relation index, IndexInfo* info, JadeAmKind am);
 void jadebuildempty(Relation index);

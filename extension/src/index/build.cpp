@@ -96,6 +96,7 @@ struct BuildState {
     int64 nindexed;
     int64 nskipped_zero;
     double heap_tuples;
+    int threads;  // OpenMP threads for training, encoding and the graph (BuildThreads)
     EngineOwner* owner;
     MemoryContext build_cxt;
 };
@@ -157,7 +158,7 @@ static void FlushBatch(BuildState* st) {
     } else {
         int64 n = st->nbatch;
         jade::pg::CallCpp([&]() {
-            EngineIvfAssignEncode(st->owner->ivf, n, st->batch, st->lists, st->codes, jade_build_threads);
+            EngineIvfAssignEncode(st->owner->ivf, n, st->batch, st->lists, st->codes, st->threads);
         });
         // Group entries by list so each list's tail page is touched once per batch.
         int64* order = static_cast<int64*>(palloc(sizeof(int64) * n));
@@ -230,6 +231,15 @@ static BlockNumber WriteEngineBlob(BuildState* st, bool hnsw, uint64* len_out) {
     });
     *len_out = len;
     return WriteBlob(st->index, MAIN_FORKNUM, data, len, false);
+}
+
+// Says (at DEBUG1) which FAISS builds the index with how many threads: what is running, not what
+// the build system meant to link.
+static void LogBuild(BuildState* st) {
+    const char* faiss = "";
+    jade::pg::CallCpp([&]() { faiss = EngineFaissDescription(); });
+    elog(DEBUG1, "jadevector: building \"%s\" (%s) with %d OpenMP thread%s; %s", RelationGetRelationName(st->index),
+         st->spec.factory, st->threads, st->threads == 1 ? "" : "s", faiss);
 }
 
 // Falls back to the Flat family when there are too few rows to train the requested codec.
@@ -317,18 +327,20 @@ IndexBuildResult* JadeBuild(Relation heap, Relation index, IndexInfo* info, Jade
     memset(&meta, 0, sizeof(meta));
     meta.blob_head = InvalidBlockNumber;
     meta.idmap_head = InvalidBlockNumber;
+    st.threads = BuildThreads(static_cast<int64>(need_sample ? st.nvalid : heap->rd_rel->reltuples));
     if (sp.family == kFamilyIvf) {
+        LogBuild(&st);
         pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseTrain);
         int64 n = st.nsample;
         jade::pg::CallCpp([&]() {
-            st.owner->ivf = EngineIvfTrain(sp.factory, sp.dims, sp.metric, st.sample, n, jade_build_threads);
+            st.owner->ivf = EngineIvfTrain(sp.factory, sp.dims, sp.metric, st.sample, n, st.threads);
         });
         meta.blob_head = WriteEngineBlob(&st, false, &meta.blob_bytes);
         uint32 auto_nprobe = 0;
         double coverage = sp.lossy ? kCalibrationRecall / kRerankRetention : kCalibrationRecall;
         double rerank = 0.0;
         jade::pg::CallCpp([&]() {
-            auto_nprobe = EngineIvfCalibrate(st.owner->ivf, st.sample, n, coverage, jade_build_threads);
+            auto_nprobe = EngineIvfCalibrate(st.owner->ivf, st.sample, n, coverage, st.threads);
             if (sp.lossy)
                 rerank = EngineIvfCalibrateRerank(st.owner->ivf, st.sample, n, auto_nprobe, kCalibrationRecall,
                                                   kRerankKeep);
@@ -368,16 +380,18 @@ IndexBuildResult* JadeBuild(Relation heap, Relation index, IndexInfo* info, Jade
         pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseAdd);
         int64 n = st.nindexed;
         if (n > 0) {
+            st.threads = BuildThreads(n);
+            LogBuild(&st);
             jade::pg::CallCpp([&]() {
                 st.owner->hnsw = EngineHnswBuild(sp.factory, sp.dims, sp.metric, st.batch, n, sp.ef_construction,
-                                                 jade_build_threads);
+                                                 st.threads);
             });
             pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseWrite);
             meta.blob_head = WriteEngineBlob(&st, true, &meta.blob_bytes);
             meta.idmap_head = WriteIdMap(index, st.batch_ids, n, &meta.idmap_blocks, false);
             int auto_ef = 0;
             jade::pg::CallCpp([&]() {
-                auto_ef = EngineHnswCalibrate(st.owner->hnsw, st.batch, n, kCalibrationRecall, jade_build_threads);
+                auto_ef = EngineHnswCalibrate(st.owner->hnsw, st.batch, n, kCalibrationRecall, st.threads);
             });
             meta.auto_ef = auto_ef;
         }

@@ -25,6 +25,7 @@
 #include "faiss/metric.h"
 #include "faiss/threads.h"
 #include "faiss/tid.h"
+#include "faiss/version.h"
 #include "index/kinds.h"
 
 namespace jade::ext::index {
@@ -69,6 +70,11 @@ void CheckLoaded(const engine::FactorySpec& spec, uint32_t dims, uint32_t metric
 }
 
 }  // namespace
+
+const char* EngineFaissDescription() {
+    static const std::string text = engine::LinkedFaissDescription();
+    return text.c_str();
+}
 
 // Validates factory for dims and metric (JadeMetric); throws 22023/0A000 with a clear message.
 void EngineParseFactory(const char* factory, uint32_t dims, uint32_t metric, FactoryInfo* out) {

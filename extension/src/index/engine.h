@@ -24,6 +24,9 @@ struct FactoryInfo {
     char normalized[128];
 };
 
+// Describes the linked FAISS: version and compile options (e.g. "FAISS 1.7.3, OPTIMIZE AVX2").
+const char* EngineFaissDescription();
+
 // Validates factory for dims and metric (JadeMetric); throws 22023/0A000 with a clear message.
 void EngineParseFactory(const char* factory, uint32_t dims, uint32_t metric, FactoryInfo* out);
 

@@ -19,7 +19,7 @@ extern int ivfflat_max_probes;
 extern int jade_nprobe;           // 0 = automatic from nlist
 extern int jade_ef_search;
 extern int jade_rerank_factor;    // 0 = automatic: the share calibrated at build
-extern int jade_build_threads;
+extern int jade_build_threads;    // 0 = automatic (build_threads.cpp)
 extern int jade_hnsw_cache_mb;
 extern int jade_iterative_scan;    // IterativeScanMode
 extern int jade_max_scan_tuples;  // 0 = unlimited

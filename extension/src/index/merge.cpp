@@ -143,6 +143,7 @@ int64 MergeHnswDelta(Relation index, bool force) {
 
     // 2. A private graph copy with the delta appended (or a new graph when there was none).
     if (n > 0) {
+        int threads = BuildThreads(static_cast<int64>(ntotal) + n);
         if (ntotal > 0) {
             char* blob = static_cast<char*>(MemoryContextAllocHuge(cxt, meta.blob_bytes));
             ReadBlobInto(index, meta.blob_head, meta.blob_bytes, blob);
@@ -150,12 +151,12 @@ int64 MergeHnswDelta(Relation index, bool force) {
             jade::pg::CallCpp([&]() { owner->graph = EngineHnswLoad(blob, len, meta.dims, meta.metric); });
             pfree(blob);
             jade::pg::CallCpp([&]() {
-                EngineHnswAdd(owner->graph, delta_vecs, n, static_cast<int64>(ntotal), jade_build_threads);
+                EngineHnswAdd(owner->graph, delta_vecs, n, static_cast<int64>(ntotal), threads);
             });
         } else {
             jade::pg::CallCpp([&]() {
                 owner->graph = EngineHnswBuild(meta.factory, meta.dims, meta.metric, delta_vecs, n,
-                                               meta.hnsw_ef_construction, jade_build_threads);
+                                               meta.hnsw_ef_construction, threads);
             });
         }
         // 3. New blob and id map pages.
