@@ -51,6 +51,9 @@ inline constexpr int kFallbackRerankFactor = 4;
 inline constexpr int64 kDeltaTidTag = int64{1} << 62;
 // Re-reads of the HNSW delta when merges keep switching the graph under a starting scan.
 inline constexpr int kMaxDeltaRetries = 100;
+// Entries handled between interrupt checks in loops that return no row meanwhile (a large ef,
+// the exhaustive pass, a NULL query's walk): cancel and statement_timeout act within ~1 ms.
+inline constexpr int64 kInterruptEvery = 1024;
 
 // Appends a candidate to a growable array in the query context.
 void Push(ScanOpaque* so, Candidate** arr, int64* n, int64* cap, double distance, int64 id) {
@@ -275,7 +278,7 @@ static bool RefillHnswExhaustive(IndexScanDesc scan, ScanOpaque* so) {
         if (hash_search(so->seen, &delta_key, HASH_FIND, nullptr) != nullptr) continue;
         double d;
         if (HeapDistance(scan, so, tid, &d)) Push(so, &so->out, &so->nout, &so->out_cap, d, tid);
-        if (g % 1024 == 0) CHECK_FOR_INTERRUPTS();
+        if (g % kInterruptEvery == 0) CHECK_FOR_INTERRUPTS();
     }
     return true;
 }
@@ -346,6 +349,7 @@ static bool RefillHnsw(IndexScanDesc scan, ScanOpaque* so) {
     jade::pg::CallCpp([&]() { EngineHnswSearch(graph, q, k, ef, D, I); });
     so->visited = so->cur_ef;
     for (int64 i = 0; i < k; i++) {
+        if (i % kInterruptEvery == kInterruptEvery - 1) CHECK_FOR_INTERRUPTS();
         if (I[i] < 0) continue;
         bool found;
         hash_search(so->seen, &I[i], HASH_ENTER, &found);
@@ -381,11 +385,13 @@ static bool RefillAnyOrder(IndexScanDesc scan, ScanOpaque* so) {
                 Push(so, &so->out, &so->nout, &so->out_cap, 0.0, ListPageIds(page)[i]);
             blk = PageOpaque(page)->next;
             UnlockReleaseBuffer(buf);
+            CHECK_FOR_INTERRUPTS();
         }
     }
     for (uint64 g = 0; g < so->meta.graph_ntotal; g++) {
         int64 tid = IdMapLookup(scan->indexRelation, &so->meta, static_cast<int64>(g));
         if (tid >= 0) Push(so, &so->out, &so->nout, &so->out_cap, 0.0, tid);
+        if (g % kInterruptEvery == 0) CHECK_FOR_INTERRUPTS();
     }
     return true;
 }

@@ -160,6 +160,7 @@ static void ProbeMore(IndexScanDesc scan, ScanOpaque* so) {
 
 // Re-ranks the next few approximate candidates exactly into the output heap.
 static void RerankStep(IndexScanDesc scan, ScanOpaque* so) {
+    CHECK_FOR_INTERRUPTS();
     MemoryContext old = MemoryContextSwitchTo(so->query_cxt);
     for (int i = 0; i < kRerankStep && so->npending > 0; i++) {
         Candidate c = PopMin(so->pending, &so->npending);
