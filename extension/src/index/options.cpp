@@ -15,6 +15,7 @@
 
 extern "C" {
 #include "access/reloptions.h"
+#include "utils/guc_tables.h"
 #include "utils/lsyscache.h"
 }
 
@@ -99,12 +100,40 @@ JadeMetric IndexMetric(Relation index) {
     pg_unreachable();
 }
 
+// Whether nobody set a GUC (pg_settings.source = 'default': not in postgresql.conf, ALTER SYSTEM,
+// ALTER DATABASE/ROLE, PGOPTIONS or SET). The lookup walks PostgreSQL's GUC table once per name:
+// the entry of a custom variable is allocated once and never moves, so its address is kept.
+static bool GucIsDefault(const char* name, const config_generic** cached) {
+    if (*cached == nullptr) {
+        config_generic** vars = get_guc_variables();
+        int n = GetNumConfigOptions();
+        for (int i = 0; i < n; i++) {
+            if (strcmp(vars[i]->name, name) == 0) {
+                *cached = vars[i];
+                break;
+            }
+        }
+        if (*cached == nullptr) return false;  // not defined (cannot happen once _PG_init ran)
+    }
+    return (*cached)->source == PGC_S_DEFAULT;
+}
+
+// The pgvector-compatible AMs keep pgvector's defaults visible (SHOW hnsw.ef_search is 40,
+// ivfflat.probes 1) and honour any value someone set; only while a setting is at its default
+// they use the breadth the build calibrated for 0.95 recall@10, never below pgvector's default
+// (hnsw.ef_search also caps a first batch: a smaller ef would return fewer rows than pgvector).
+static int PgvectorSetting(const char* name, const config_generic** cached, int value, int calibrated) {
+    if (calibrated > value && GucIsDefault(name, cached)) return calibrated;
+    return value;
+}
+
 // Returns the scan breadth from the AM's GUC, or the value calibrated at build when it is 0.
 int EffectiveNprobe(const JadeMetaPageData* meta) {
+    static const config_generic* probes_guc = nullptr;
     int nlist = std::max<int>(1, static_cast<int>(meta->nlist));
     int nprobe;
     if (meta->am_kind == kAmIvfflat)
-        nprobe = ivfflat_probes;
+        nprobe = PgvectorSetting("ivfflat.probes", &probes_guc, ivfflat_probes, static_cast<int>(meta->auto_nprobe));
     else if (jade_nprobe > 0)
         nprobe = jade_nprobe;
     else if (meta->auto_nprobe > 0)
@@ -115,7 +144,8 @@ int EffectiveNprobe(const JadeMetaPageData* meta) {
 }
 
 int EffectiveEf(const JadeMetaPageData* meta) {
-    if (meta->am_kind == kAmHnsw) return hnsw_ef_search;
+    static const config_generic* ef_guc = nullptr;
+    if (meta->am_kind == kAmHnsw) return PgvectorSetting("hnsw.ef_search", &ef_guc, hnsw_ef_search, meta->auto_ef);
     if (jade_ef_search > 0) return jade_ef_search;
     return meta->auto_ef > 0 ? meta->auto_ef : 64;
 }

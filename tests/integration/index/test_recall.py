@@ -22,19 +22,14 @@ MIN_RECALL = 0.95
 # Uniform random 128-d data is the hardest case for ANN search (no structure to exploit). Since
 # 4710d15 the faiss AM calibrates nprobe / ef at build time for 0.95 recall@10 (auto_nprobe,
 # auto_ef); measured on this data at the defaults (recall@10, 100 queries):
-#   faiss IVF64,Flat 0.968, IVF64,SQ8 0.968, IVF64,Flat cosine 0.967, HNSW16 0.958,
-#   HNSW16,SQ8 0.962, HNSW16 inner product 0.967                                       (pass)
+#   faiss IVF64,Flat 0.964, IVF64,SQ8 0.970, IVF64,Flat cosine 0.972, HNSW16 0.983,
+#   HNSW16,SQ8 0.984, HNSW16 inner product 0.998
 #   faiss IVF64,PQ16 0.961 (a fixed re-rank depth of 128 candidates gave 0.799: PQ16 codes rank
 #     true neighbours far down; the build now calibrates the share of candidates to re-rank too)
-#   hnsw m=16 (hnsw.ef_search 40) 0.557, ivfflat lists=100 (ivfflat.probes 1) 0.064  (xfail below)
-_PG_HNSW_DEFAULTS = ("hnsw AM keeps pgvector's default hnsw.ef_search = 40 (no calibration for the "
-                     "pgvector-compatible AMs): recall@10 0.56 on 10K uniform random 128-d vectors")
-_PG_IVF_DEFAULTS = ("ivfflat AM keeps pgvector's default ivfflat.probes = 1 (no calibration for the "
-                    "pgvector-compatible AMs): recall@10 0.06 with lists = 100 on 10K uniform random 128-d")
-
-
-def _xfail(reason):
-    return pytest.mark.xfail(strict=True, raises=AssertionError, reason=reason)
+#   hnsw m=16 0.983, ivfflat lists=100 0.958: while hnsw.ef_search / ivfflat.probes are at their
+#     defaults (pg_settings.source 'default') these AMs use the build's calibrated breadth, never
+#     below pgvector's default; SHOW still says 40 / 1, and any value someone sets is used as is
+#     (pgvector's own defaults gave 0.557 and 0.064 here: test_explicit_pgvector_settings_are_used).
 
 
 # name -> (metric, USING clause, wide-search settings)
@@ -62,16 +57,6 @@ FAMILIES = {
     "faiss_hnsw_ip": ("ip", "faiss (embedding vector_ip_ops) WITH (factory = 'HNSW16')",
                       {"jadevector.ef_search": 800}),
 }
-
-DEFAULT_XFAIL = {
-    "pg_hnsw_l2": _PG_HNSW_DEFAULTS,
-    "pg_ivfflat_l2": _PG_IVF_DEFAULTS,
-}
-
-
-def _params(xfails):
-    return [pytest.param(name, marks=_xfail(xfails[name])) if name in xfails else name for name in FAMILIES]
-
 
 @pytest.fixture(scope="module")
 def data():
@@ -149,7 +134,7 @@ def test_ground_truth_matches_server_seqscan(pg, conn, loaded, data):
         cur.execute("RESET ALL")
 
 
-@pytest.mark.parametrize("name", _params(DEFAULT_XFAIL))
+@pytest.mark.parametrize("name", list(FAMILIES))
 def test_recall_at_default_settings(pg, conn, loaded, data, name):
     base, ids, queries = data
     table, index, metric = family_table(conn, name)
@@ -174,6 +159,25 @@ def test_recall_at_wide_settings(pg, conn, loaded, data, name):
     # Exact families (Flat, and IVF,Flat with every list probed) must be exact.
     exact = ("flat" in name and "hnsw" not in name) or name == "pg_ivfflat_l2"
     assert r >= (0.999 if exact else MIN_RECALL), "%s: recall@10 %.3f with %s" % (name, r, settings)
+
+
+@pytest.mark.parametrize("name,setting,pgvector_default,max_recall", [
+    ("pg_hnsw_l2", "hnsw.ef_search", "40", 0.7),
+    ("pg_ivfflat_l2", "ivfflat.probes", "1", 0.2),
+])
+def test_explicit_pgvector_settings_are_used(pg, conn, loaded, data, name, setting, pgvector_default, max_recall):
+    """SHOW keeps pgvector's default; setting it — even to that default — makes the AM use it."""
+    base, ids, queries = data
+    table, index, metric = family_table(conn, name)
+    truth, truth_d = h.exact_knn(base, ids, queries, K, metric)
+    with conn.cursor() as cur:
+        cur.execute("RESET ALL")
+        cur.execute("SHOW %s" % setting)
+        assert cur.fetchone()[0] == pgvector_default
+        found, dists = run_queries(cur, table, index, metric, queries, {setting: pgvector_default})
+    r = check_results(name, found, dists, truth, truth_d, base, queries, ids, metric)
+    print("recall@10 %s = %s: %.3f" % (setting, pgvector_default, r))
+    assert r < max_recall, "%s = %s set explicitly, yet recall@10 %.3f looks calibrated" % (setting, pgvector_default, r)
 
 
 def test_default_factory_is_reported(conn, loaded):
