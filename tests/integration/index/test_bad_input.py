@@ -109,7 +109,8 @@ def test_alter_index_bad_factory(pg, conn, items, start_time):
 
 
 @pytest.mark.parametrize("setting,value", [("ivfflat.probes", "0"), ("hnsw.ef_search", "0"),
-                                           ("jadevector.nprobe", "-1"), ("jadevector.rerank_factor", "0"),
+                                           ("jadevector.nprobe", "-1"), ("jadevector.rerank_factor", "-1"),
+                                           ("jadevector.build_threads", "-1"),
                                            ("hnsw.iterative_scan", "'bogus'"),
                                            ("ivfflat.iterative_scan", "'bogus'")])
 def test_bad_gucs(conn, setting, value):
