@@ -20,6 +20,7 @@
 #include <memory>
 #include <string>
 
+#include "backend/statement_cache.h"
 #include "util/error.h"
 
 namespace jade::coord::backend {
@@ -83,6 +84,8 @@ public:
     bool broken() const { return broken_; }
     /** Session settings replayed on this connection (see the pool's preamble logic). */
     std::string applied_settings;
+    /** Statements prepared on this connection by TaskRun (statement_cache.h). */
+    StatementCache statements;
     /** Free for the pool's use (idle list membership). */
     bool in_pool = false;
     /** Set while the connection is pinned to one client's transaction. */

@@ -314,6 +314,8 @@ void ClientSession::RunSimpleStatements(std::shared_ptr<std::vector<ParsedStatem
         // A string of plain-table statements goes to the default node as one string, keeping
         // PostgreSQL's implicit-transaction semantics for multi-statement queries.
         bool all_passthrough = true;
+        bool schema = false;
+        bool forgets = false;
         std::optional<Plan> first;
         for (const auto& s : *stmts) {
             auto p = PlanStatement(server_.store().catalog(), s, {}, Info());
@@ -321,10 +323,18 @@ void ClientSession::RunSimpleStatements(std::shared_ptr<std::vector<ParsedStatem
                 all_passthrough = false;
                 break;
             }
+            StatementExec probe;
+            probe.stmt = s;
+            schema |= ChangesSchema(probe, *p);
+            forgets |= s.kind() == PG_QUERY__NODE__NODE_DEALLOCATE_STMT || s.kind() == PG_QUERY__NODE__NODE_DISCARD_STMT;
             if (!first) first = std::move(p).value();
         }
         if (all_passthrough && first && txn_ != TxnState::kFailed) {
-            RunWholeString(full_sql, *first, [this](bool) { FinishSimpleQuery(); });
+            if (schema) server_.BumpSchemaEpoch();
+            RunWholeString(full_sql, *first, forgets, [this, schema](bool) {
+                if (schema) server_.BumpSchemaEpoch();
+                FinishSimpleQuery();
+            });
             return;
         }
     }
@@ -596,6 +606,7 @@ void ClientSession::HandleExecute(std::string_view payload) {
     exec.result_formats = portal.result_formats;
     exec.describe = describe;
     exec.extended = true;
+    exec.plan_cache = portal.stmt->plan_cache;
     busy_ = true;
     size_t mark = out().size();
     int32_t max_rows = m->max_rows;

@@ -50,9 +50,31 @@ public:
     virtual MetadataStore& store() = 0;
     virtual const Config& config() = 0;
     virtual TwoPhaseLog& two_phase() = 0;
+    /** Changes whenever DDL runs through the coordinator (backend/statement_cache.h). */
+    virtual uint64_t schema_epoch() const = 0;
+    virtual void BumpSchemaEpoch() = 0;
     virtual void SessionClosed(ClientSession* session) = 0;
     /** Routes a CancelRequest to the session with this BackendKeyData. */
     virtual void CancelSession(int32_t pid, int32_t key) = 0;
+};
+
+/**
+ * A prepared statement's last reusable plan (PlanIsReusable) and what it was planned for: reused
+ * while the catalog, the session's transaction state and the parameter count are the same.
+ */
+struct PlanCacheEntry {
+    uint64_t catalog_index = 0;
+    bool in_transaction = false;
+    size_t param_count = 0;
+    std::optional<Plan> plan;      ///< as planned: one statement per shard
+    std::optional<Plan> combined;  ///< a fan-out as one statement per node (CombineFanOutByNode), if it applies
+    /**
+     * Smoothed run time of the last executions (ms). Short fan-outs run combined: a statement per
+     * shard would cost the workers more in fixed overhead than they gain in parallelism. Long
+     * ones run per shard, so a node's shards run in parallel on its cores (like Citus' slow start).
+     */
+    double recent_ms = 0;
+    bool ran_combined = false;  ///< the last run used `combined`
 };
 
 /** One statement to run: the parsed statement plus protocol context. */
@@ -62,6 +84,7 @@ struct StatementExec {
     std::vector<int16_t> result_formats;
     bool describe = true;  ///< send RowDescription (simple protocol; extended after Describe P)
     bool extended = false;
+    std::shared_ptr<PlanCacheEntry> plan_cache;  ///< the prepared statement's (extended protocol), or null
 };
 
 class ClientSession : public net::ClientSocket::Owner, public ConnSource {
@@ -95,6 +118,7 @@ private:
         std::string sql;
         std::vector<uint32_t> param_types;
         std::vector<ParsedStatement> parsed;  ///< 0 or 1 statement
+        std::shared_ptr<PlanCacheEntry> plan_cache = std::make_shared<PlanCacheEntry>();
     };
     struct Portal {
         std::shared_ptr<PreparedStmt> stmt;
@@ -145,12 +169,20 @@ private:
     void RunFanOut(const StatementExec& exec, Plan plan, DoneFn done);
     void RunModify(const StatementExec& exec, const Plan& plan, DoneFn done);
     void RunExplain(const StatementExec& exec, const Plan& plan, DoneFn done);
-    void RunWholeString(const std::string& sql, const Plan& plan, DoneFn done);
+    void RunWholeString(const std::string& sql, const Plan& plan, bool forgets_statements, DoneFn done);
+    static bool PrepareOnWorkers(const StatementExec& exec, const Plan& plan);
+    static bool ChangesSchema(const StatementExec& exec, const Plan& plan);
     void StartRun(std::vector<Lane> lanes, TaskRun::Callbacks cb);
     void ClearCopySink();
     void AfterOutput();
     /** Output is written when a batch ends (ReadyForQuery, Flush) or once this much is buffered. */
     static constexpr size_t kFlushBytes = 64 * 1024;
+    /** A cached fan-out runs one statement per node while its runs take less than this (ms)... */
+    static constexpr double kSplitAboveMs = 10.0;
+    /** ...and, once split per shard, is combined again when they take less than this (ms). */
+    static constexpr double kCombineBelowMs = 3.0;
+    /** A fan-out lane is paused while the merge holds this many of its rows (memory bound). */
+    static constexpr uint64_t kLaneBacklogRows = 256;
     LaneOp TaskOp(const Task& task, const Params& params, int result_format, bool single_row, int tag);
     Lane LaneFor(const NodeRef& node);
     std::vector<Lane> LanesByNode(const std::vector<Task>& tasks, const Params& params, int result_format,
@@ -194,6 +226,8 @@ private:
     std::optional<std::string> pending_bind_;
     /** Counts writes of output to the socket: bytes before a mark are gone once it changes. */
     uint64_t flushes_ = 0;
+    /** The running plan's shard statements are prepared on the workers (PrepareOnWorkers). */
+    bool prepare_tasks_ = false;
     /** Client parameter indexes of each task of the statement running now (Task::params). */
     std::vector<std::vector<int>> running_task_params_;
 

@@ -5,6 +5,7 @@
 // go through cb's ResultMerger (text cells) and are re-encoded only for binary columns.
 // Multi-shard writes run in a transaction on one connection per node and commit with 2PC
 // (exec_txn.cpp) so they are all-or-nothing.
+#include <algorithm>
 #include <cstdlib>
 
 #include "backend/pool.h"
@@ -66,9 +67,46 @@ struct ParamArrays {
 
 }  // namespace
 
-// Plans the statement, applies the failed-transaction rule, and runs the plan.
+// Plans the statement (or reuses the prepared statement's plan), applies the failed-transaction
+// rule, and runs the plan.
 void ClientSession::Execute(StatementExec exec, DoneFn done) {
-    auto plan = PlanStatement(server_.store().catalog(), exec.stmt, exec.params, Info());
+    const Catalog& catalog = server_.store().catalog();
+    SessionInfo info = Info();
+    Expected<Plan> plan = MakeError(sqlstate::kInternalError, "not planned");
+    std::shared_ptr<PlanCacheEntry> cache = exec.plan_cache;
+    bool hit = cache != nullptr && cache->plan && cache->catalog_index == catalog.applied_index() &&
+               cache->in_transaction == info.in_transaction && cache->param_count == exec.params.size();
+    if (!hit) {
+        plan = PlanStatement(catalog, exec.stmt, exec.params, info);
+        if (cache != nullptr && plan && PlanIsReusable(*plan)) {
+            cache->catalog_index = catalog.applied_index();
+            cache->in_transaction = info.in_transaction;
+            cache->param_count = exec.params.size();
+            cache->plan = *plan;
+            cache->combined.reset();
+            cache->recent_ms = 0;
+            cache->ran_combined = false;
+            // A plan run again and again is worth one statement per node instead of per shard.
+            auto combined = CombineFanOutByNode(*plan);
+            if (combined && combined->merge_input_count > 0) cache->combined = std::move(combined).value();
+            hit = true;
+        }
+    }
+    if (hit) {
+        // Combined or per shard, with hysteresis on the smoothed run time (PlanCacheEntry).
+        bool combine = cache->combined &&
+                       cache->recent_ms < (cache->ran_combined ? kSplitAboveMs : kCombineBelowMs);
+        cache->ran_combined = combine;
+        plan = combine ? *cache->combined : *cache->plan;
+        if (cache->combined) {
+            uint64_t start = uv_hrtime();
+            done = [cache, start, done = std::move(done)](bool ok) {
+                double ms = static_cast<double>(uv_hrtime() - start) / 1e6;
+                cache->recent_ms = cache->recent_ms == 0 ? ms : 0.7 * cache->recent_ms + 0.3 * ms;
+                done(ok);
+            };
+        }
+    }
     if (!plan) {
         SendError(plan.error());
         OnStatementError();
@@ -93,6 +131,16 @@ void ClientSession::Execute(StatementExec exec, DoneFn done) {
 void ClientSession::RunPlan(StatementExec exec, Plan plan, DoneFn done) {
     running_task_params_.clear();
     for (const Task& t : plan.tasks) running_task_params_.push_back(t.params);
+    prepare_tasks_ = PrepareOnWorkers(exec, plan);
+    if (ChangesSchema(exec, plan)) {
+        // Statements prepared on workers before this DDL are dropped before their next use
+        // (statement_cache.h); bumped again when it is done, for connections that prepared meanwhile.
+        server_.BumpSchemaEpoch();
+        done = [this, done = std::move(done)](bool ok) {
+            server_.BumpSchemaEpoch();
+            done(ok);
+        };
+    }
     switch (plan.kind) {
         case PlanKind::kLocal:
             RunLocal(exec, plan, std::move(done));
@@ -126,6 +174,34 @@ void ClientSession::RunPlan(StatementExec exec, Plan plan, DoneFn done) {
     }
     SendError(MakeError(sqlstate::kInternalError, "unknown plan kind"));
     done(false);
+}
+
+// True for statements after which a prepared shard statement could see another result type:
+// DDL on distributed tables and any utility statement sent to a node.
+bool ClientSession::ChangesSchema(const StatementExec& exec, const Plan& plan) {
+    switch (plan.kind) {
+        case PlanKind::kBroadcast:
+        case PlanKind::kDistributeTable:
+            return true;
+        case PlanKind::kPassthrough:
+        case PlanKind::kSingleShard:
+            break;
+        default:
+            return false;
+    }
+    switch (exec.stmt.kind()) {
+        case PG_QUERY__NODE__NODE_SELECT_STMT:
+        case PG_QUERY__NODE__NODE_INSERT_STMT:
+        case PG_QUERY__NODE__NODE_UPDATE_STMT:
+        case PG_QUERY__NODE__NODE_DELETE_STMT:
+        case PG_QUERY__NODE__NODE_COPY_STMT:
+        case PG_QUERY__NODE__NODE_VARIABLE_SHOW_STMT:
+        case PG_QUERY__NODE__NODE_EXPLAIN_STMT:
+        case PG_QUERY__NODE__NODE_TRANSACTION_STMT:
+            return false;
+        default:
+            return true;
+    }
 }
 
 // Applies metadata commands durably, then answers with the coordinator's own rows.
@@ -182,8 +258,42 @@ void ClientSession::WriteLocalRows(const std::vector<ColumnDesc>& columns, const
     wire::WriteCommandComplete(&out(), columns.empty() ? tag : TagWithCount(tag, rows.size()));
 }
 
+// True when the plan's shard statements repeat with the same text for this client statement, so
+// preparing them on the workers pays off: extended-protocol SELECT/INSERT/UPDATE/DELETE (their
+// values arrive as parameters) whose plan is reusable, or that go to one shard or the default
+// node (a few texts per statement). A multi-row INSERT split by shard is not (texts vary).
+bool ClientSession::PrepareOnWorkers(const StatementExec& exec, const Plan& plan) {
+    if (!exec.extended) return false;
+    switch (exec.stmt.kind()) {
+        case PG_QUERY__NODE__NODE_SELECT_STMT:
+        case PG_QUERY__NODE__NODE_INSERT_STMT:
+        case PG_QUERY__NODE__NODE_UPDATE_STMT:
+        case PG_QUERY__NODE__NODE_DELETE_STMT:
+            break;
+        default:
+            return false;
+    }
+    return PlanIsReusable(plan) || plan.kind == PlanKind::kSingleShard || plan.kind == PlanKind::kPassthrough;
+}
+
 // Builds the op that runs one task with the client's parameters it references.
 LaneOp ClientSession::TaskOp(const Task& task, const Params& params, int result_format, bool single_row, int tag) {
+    if (prepare_tasks_) {
+        StatementCall call;
+        call.sql = task.sql;
+        call.result_format = result_format;
+        for (int idx : task.params) {
+            const Param* p = (idx >= 0 && static_cast<size_t>(idx) < params.size()) ? &params[idx] : nullptr;
+            call.values.push_back(p ? p->value : std::nullopt);
+            call.types.push_back(p ? p->type_oid : 0);
+            call.formats.push_back(p && p->binary ? 1 : 0);
+        }
+        LaneOp op;
+        op.call = MakeStatementCall(std::move(call));
+        op.single_row = single_row;
+        op.tag = tag;
+        return op;
+    }
     auto arrays = std::make_shared<ParamArrays>();
     auto values = std::make_shared<std::vector<std::optional<std::string>>>();
     for (int idx : task.params) {
@@ -278,6 +388,8 @@ void ClientSession::RunRelay(const StatementExec& exec, const Plan& plan, DoneFn
     FormatChoice fmt = ChooseFormats(exec.result_formats);
     std::vector<Lane> lanes{LaneFor(task.node)};
     lanes[0].ops.push_back(TaskOp(task, exec.params, fmt.worker_format, /*single_row=*/true, 0));
+    lanes[0].ops[0].forgets_statements = exec.stmt.kind() == PG_QUERY__NODE__NODE_DEALLOCATE_STMT ||
+                                         exec.stmt.kind() == PG_QUERY__NODE__NODE_DISCARD_STMT;
     bool writes = !plan.read_only;
     uint32_t node_id = task.node.id;
     TaskRun::Callbacks cb;
@@ -353,11 +465,12 @@ void ClientSession::RunRelay(const StatementExec& exec, const Plan& plan, DoneFn
 }
 
 // Sends a whole multi-statement string of plain-table statements to the default node.
-void ClientSession::RunWholeString(const std::string& sql, const Plan& plan, DoneFn done) {
+void ClientSession::RunWholeString(const std::string& sql, const Plan& plan, bool forgets_statements, DoneFn done) {
     auto relay = std::make_shared<ResultRelay>(&out(), std::vector<int16_t>{}, true, false);
     std::vector<Lane> lanes{LaneFor(plan.tasks[0].node)};
     LaneOp op;
     op.single_row = true;
+    op.forgets_statements = forgets_statements;
     op.send = [sql](PGconn* pg) { return PQsendQuery(pg, sql.c_str()) == 1; };
     lanes[0].ops.push_back(std::move(op));
     TaskRun::Callbacks cb;
@@ -388,18 +501,32 @@ void ClientSession::RunFanOut(const StatementExec& exec, Plan plan, DoneFn done)
         wire::ErrorFields error;
         Error merge_error;
         uint64_t rows = 0;
+        std::vector<uint64_t> pushed;  ///< rows handed to the merger per shard
     };
+    // Merge inputs: one per task, or (node-combined tasks) the shard positions the tasks carry,
+    // named by the first column of each row.
+    bool combined = plan.merge_input_count > 0;
+    size_t shards = combined ? plan.merge_input_count : plan.tasks.size();
+    auto inputs_of = std::make_shared<std::vector<std::vector<uint32_t>>>();
+    for (size_t i = 0; i < plan.tasks.size(); ++i) {
+        inputs_of->push_back(combined ? plan.tasks[i].merge_inputs : std::vector<uint32_t>{static_cast<uint32_t>(i)});
+    }
+    int first_col = combined ? 1 : 0;
     auto st = std::make_shared<State>();
-    st->finished.assign(plan.tasks.size(), false);
+    st->finished.assign(shards, false);
+    st->pushed.assign(shards, 0);
     auto spec = std::make_shared<MergeSpec>(plan.merge);
-    size_t shards = plan.tasks.size();
+    // A shard query with a small LIMIT (top-k) returns at most offset+limit rows: take them as one
+    // result, without a PGresult per row. Otherwise stream row by row (bounded memory).
+    bool single_row = spec->mode == MergeMode::kAggregate || !spec->limit ||
+                      spec->offset + *spec->limit > kWholeResultRows;
     std::vector<Lane> lanes;
     if (txn_ != TxnState::kIdle) {
-        lanes = LanesByNode(plan.tasks, exec.params, 0, true);
+        lanes = LanesByNode(plan.tasks, exec.params, 0, single_row);
     } else {
         for (size_t i = 0; i < plan.tasks.size(); ++i) {
             lanes.push_back(LaneFor(plan.tasks[i].node));
-            lanes.back().ops.push_back(TaskOp(plan.tasks[i], exec.params, 0, true, static_cast<int>(i)));
+            lanes.back().ops.push_back(TaskOp(plan.tasks[i], exec.params, 0, single_row, static_cast<int>(i)));
         }
     }
     auto formats = exec.result_formats;
@@ -424,9 +551,9 @@ void ClientSession::RunFanOut(const StatementExec& exec, Plan plan, DoneFn done)
         }
     };
     TaskRun::Callbacks cb;
-    bool per_shard_lanes = txn_ == TxnState::kIdle;
-    cb.on_result = [this, st, spec, shards, formats, describe, drain, per_shard_lanes](size_t, int tag,
-                                                                                       backend::PgResult res) {
+    bool per_shard_lanes = txn_ == TxnState::kIdle && !combined;
+    cb.on_result = [this, st, spec, shards, formats, describe, drain, per_shard_lanes, inputs_of, first_col](
+                       size_t, int tag, backend::PgResult res) {
         if (st->failed) return;
         ExecStatusType status = PQresultStatus(res.get());
         if (status == PGRES_FATAL_ERROR) {
@@ -438,10 +565,12 @@ void ClientSession::RunFanOut(const StatementExec& exec, Plan plan, DoneFn done)
             return;
         }
         if (status != PGRES_SINGLE_TUPLE && status != PGRES_TUPLES_OK) return;
-        if (tag < 0 || static_cast<size_t>(tag) >= shards) return;
+        if (tag < 0 || static_cast<size_t>(tag) >= inputs_of->size()) return;
+        int ncols = PQnfields(res.get());
+        if (ncols < first_col) return;
         if (!st->merger) {
             std::vector<uint32_t> shard_types;
-            for (int c = 0; c < PQnfields(res.get()); ++c) shard_types.push_back(PQftype(res.get(), c));
+            for (int c = first_col; c < ncols; ++c) shard_types.push_back(PQftype(res.get(), c));
             auto m = ResultMerger::Create(*spec, shards, shard_types);
             if (!m) {
                 st->failed = true;
@@ -459,10 +588,10 @@ void ClientSession::RunFanOut(const StatementExec& exec, Plan plan, DoneFn done)
                     f.name = spec->outputs[i].name;
                     f.type_oid = i < st->out_types.size() ? st->out_types[i] : oid::kText;
                     f.type_len = TypeLen(f.type_oid);
-                    if (spec->outputs[i].kind == OutputKind::kColumn &&
-                        spec->outputs[i].source < PQnfields(res.get())) {
-                        f.typmod = PQfmod(res.get(), spec->outputs[i].source);
-                        f.type_len = static_cast<int16_t>(PQfsize(res.get(), spec->outputs[i].source));
+                    int src = spec->outputs[i].source + first_col;
+                    if (spec->outputs[i].kind == OutputKind::kColumn && src < ncols) {
+                        f.typmod = PQfmod(res.get(), src);
+                        f.type_len = static_cast<int16_t>(PQfsize(res.get(), src));
                     }
                     f.format = FormatFor(formats, i);
                     fields.push_back(std::move(f));
@@ -470,15 +599,26 @@ void ClientSession::RunFanOut(const StatementExec& exec, Plan plan, DoneFn done)
                 wire::WriteRowDescription(&out(), fields);
             }
         }
-        size_t shard = static_cast<size_t>(tag);
-        if (st->finished[shard]) return;
-        if (status == PGRES_SINGLE_TUPLE) {
-            // Once the merge has produced every row it can (LIMIT reached), later rows are dropped.
-            if (st->merger->Done()) return;
-            Row row(PQnfields(res.get()));
-            for (int c = 0; c < PQnfields(res.get()); ++c) {
-                if (!PQgetisnull(res.get(), 0, c))
-                    row[c] = std::string(PQgetvalue(res.get(), 0, c), PQgetlength(res.get(), 0, c));
+        const std::vector<uint32_t>& inputs = (*inputs_of)[static_cast<size_t>(tag)];
+        size_t shard = inputs[0];
+        // Rows of this result (one in single-row mode, all of a small LIMIT otherwise). Once the
+        // merge has produced every row it can (LIMIT reached), later rows are dropped.
+        for (int r = 0; r < PQntuples(res.get()) && !st->merger->Done(); ++r) {
+            if (first_col > 0) {
+                // Node-combined: the first column names the merge input (shard position).
+                shard = std::strtoul(PQgetvalue(res.get(), r, 0), nullptr, 10);
+                if (shard >= shards || std::find(inputs.begin(), inputs.end(), shard) == inputs.end()) {
+                    st->failed = true;
+                    st->merge_error = MakeError(sqlstate::kInternalError, "a node returned a row of another shard");
+                    if (run_) run_->CancelAll();
+                    return;
+                }
+            }
+            if (st->finished[shard]) continue;
+            Row row(ncols - first_col);
+            for (int c = first_col; c < ncols; ++c) {
+                if (!PQgetisnull(res.get(), r, c))
+                    row[c - first_col] = std::string(PQgetvalue(res.get(), r, c), PQgetlength(res.get(), r, c));
             }
             Status s = st->merger->Push(shard, std::move(row));
             if (!s) {
@@ -487,20 +627,28 @@ void ClientSession::RunFanOut(const StatementExec& exec, Plan plan, DoneFn done)
                 if (run_) run_->CancelAll();
                 return;
             }
-        } else {
-            st->finished[shard] = true;
-            Status s = st->merger->Finish(shard);
-            if (!s) {
-                st->failed = true;
-                st->merge_error = s.error();
-                return;
+            ++st->pushed[shard];
+        }
+        if (status == PGRES_TUPLES_OK) {
+            for (uint32_t in : inputs) {
+                if (st->finished[in]) continue;
+                st->finished[in] = true;
+                Status s = st->merger->Finish(in);
+                if (!s) {
+                    st->failed = true;
+                    st->merge_error = s.error();
+                    return;
+                }
             }
         }
         drain();
         if (run_ && per_shard_lanes) {
-            // Flow control of the k-way merge: read a shard only while the merge needs its next row,
-            // so at most one buffered row per shard waits on the coordinator.
-            if (!st->finished[shard] && !st->merger->WantsMore(shard) && !st->merger->Done()) run_->PauseLane(shard);
+            // Flow control of the k-way merge: stop reading a shard while the merge holds many of
+            // its rows it cannot emit yet (another shard is behind), so memory stays bounded;
+            // read it again once the merge needs its next row. Toggling per row would cost two
+            // epoll_ctl calls per row.
+            bool backlog = st->pushed[shard] - st->merger->RowsConsumed(shard) >= kLaneBacklogRows;
+            if (!st->finished[shard] && backlog && !st->merger->Done()) run_->PauseLane(shard);
             for (size_t s = 0; s < shards; ++s) {
                 if (run_ && run_->lane_paused(s) && (st->merger->WantsMore(s) || st->merger->Done()))
                     run_->ResumeLane(s);

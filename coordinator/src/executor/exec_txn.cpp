@@ -91,8 +91,13 @@ void ClientSession::GetConn(uint32_t node_id, const std::string& host, uint16_t 
 std::string ClientSession::SetupSql(backend::WorkerConn* conn) {
     std::string desired = DesiredSettings();
     std::string sql;
+    if (conn->statements.Stale(server_.schema_epoch())) {
+        // Statements prepared before DDL (or possibly lost) are dropped before anything else runs.
+        if (!conn->statements.empty()) sql = "DEALLOCATE ALL;";
+        conn->statements.Reset(server_.schema_epoch());
+    }
     if (conn->applied_settings != desired) {
-        if (!conn->applied_settings.empty()) sql = "RESET ALL;";
+        if (!conn->applied_settings.empty()) sql += "RESET ALL;";
         sql += desired;
     }
     if (needs_begin_.count(conn) != 0) {

@@ -75,6 +75,29 @@ void TaskRun::Start() {
     }
 }
 
+std::shared_ptr<const StatementCall> MakeStatementCall(StatementCall call) {
+    call.key = call.sql;
+    call.key.push_back('\0');
+    for (Oid t : call.types) call.key.append(std::to_string(t)).push_back(',');
+    return std::make_shared<const StatementCall>(std::move(call));
+}
+
+namespace {
+
+// libpq's parameter arrays for a call (pointers into the call's strings).
+struct ParamPointers {
+    std::vector<const char*> values;
+    std::vector<int> lengths;
+    explicit ParamPointers(const StatementCall& c) {
+        for (const auto& v : c.values) {
+            values.push_back(v ? v->data() : nullptr);
+            lengths.push_back(v ? static_cast<int>(v->size()) : 0);
+        }
+    }
+};
+
+}  // namespace
+
 // Sends the lane's next op, or finishes the lane.
 void TaskRun::RunNext(size_t lane) {
     LaneState& ls = lanes_[lane];
@@ -84,12 +107,39 @@ void TaskRun::RunNext(size_t lane) {
     }
     const LaneOp& op = ls.spec.ops[ls.next_op];
     PGconn* pg = ls.conn->pg();
-    if (!op.send(pg)) {
+    if (!(op.call ? SendCall(lane) : op.send(pg))) {
         Fail(lane, backend::WorkerConnectionError(ls.conn->node_id(), ls.conn->address(), PQerrorMessage(pg)));
         return;
     }
-    if (op.single_row) PQsetSingleRowMode(pg);
+    if (op.single_row && ls.preparing.empty()) PQsetSingleRowMode(pg);
     ls.conn->Start(this);
+}
+
+// A StatementCall: execute its prepared statement, or prepare it first (the execute follows in
+// OnQueryDone), or run it unnamed when the connection's cache is full.
+bool TaskRun::SendCall(size_t lane) {
+    LaneState& ls = lanes_[lane];
+    const StatementCall& c = *ls.spec.ops[ls.next_op].call;
+    backend::WorkerConn* conn = ls.conn;
+    if (const std::string* name = conn->statements.Find(c.key)) return SendPrepared(lane, *name);
+    int n = static_cast<int>(c.values.size());
+    if (auto name = conn->statements.NewName()) {
+        ls.preparing = *name;
+        ls.prepare_failed = false;
+        return PQsendPrepare(conn->pg(), name->c_str(), c.sql.c_str(), n, n ? c.types.data() : nullptr) == 1;
+    }
+    ParamPointers p(c);
+    return PQsendQueryParams(conn->pg(), c.sql.c_str(), n, n ? c.types.data() : nullptr, n ? p.values.data() : nullptr,
+                             n ? p.lengths.data() : nullptr, n ? c.formats.data() : nullptr, c.result_format) == 1;
+}
+
+bool TaskRun::SendPrepared(size_t lane, const std::string& name) {
+    LaneState& ls = lanes_[lane];
+    const StatementCall& c = *ls.spec.ops[ls.next_op].call;
+    int n = static_cast<int>(c.values.size());
+    ParamPointers p(c);
+    return PQsendQueryPrepared(ls.conn->pg(), name.c_str(), n, n ? p.values.data() : nullptr,
+                               n ? p.lengths.data() : nullptr, n ? c.formats.data() : nullptr, c.result_format) == 1;
 }
 
 size_t TaskRun::LaneOf(backend::WorkerConn* conn) const {
@@ -111,8 +161,18 @@ void TaskRun::OnResult(backend::WorkerConn* conn, backend::PgResult result) {
         }
         return;
     }
+    const LaneOp& op = ls.spec.ops[ls.next_op];
+    if (!ls.preparing.empty()) {
+        // The Parse of a StatementCall: only its error is the caller's business.
+        if (PQresultStatus(result.get()) != PGRES_FATAL_ERROR || ls.prepare_failed) return;
+        ls.prepare_failed = true;
+    } else if (op.call && PQresultStatus(result.get()) == PGRES_FATAL_ERROR) {
+        const char* state = PQresultErrorField(result.get(), PG_DIAG_SQLSTATE);
+        // 26000: the worker lost our statement (a DEALLOCATE we did not see): start over next time.
+        if (state != nullptr && std::string(state) == "26000") conn->statements.Invalidate();
+    }
     if (ls.silenced) return;
-    if (cb_.on_result) cb_.on_result(lane, ls.spec.ops[ls.next_op].tag, std::move(result));
+    if (cb_.on_result) cb_.on_result(lane, op.tag, std::move(result));
 }
 
 void TaskRun::OnCopyData(backend::WorkerConn* conn, const char* data, int len) {
@@ -138,6 +198,24 @@ void TaskRun::OnQueryDone(backend::WorkerConn* conn) {
             return;
         }
         source_->SetupDone(conn);
+    } else {
+        const LaneOp& op = ls.spec.ops[ls.next_op];
+        if (!ls.preparing.empty()) {
+            std::string name = std::move(ls.preparing);
+            ls.preparing.clear();
+            if (!ls.prepare_failed) {
+                // Prepared: remember it and execute it now (same op).
+                conn->statements.Add(op.call->key, name);
+                if (!SendPrepared(lane, name)) {
+                    Fail(lane, backend::WorkerConnectionError(conn->node_id(), conn->address(), PQerrorMessage(conn->pg())));
+                    return;
+                }
+                if (op.single_row) PQsetSingleRowMode(conn->pg());
+                conn->Start(this);
+                return;
+            }
+        }
+        if (op.forgets_statements) conn->statements.Invalidate();
     }
     ++ls.next_op;
     RunNext(lane);

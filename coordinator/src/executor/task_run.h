@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -25,11 +26,29 @@
 
 namespace jade::coord::exec {
 
+/**
+ * A statement with parameters that the lane prepares on its connection the first time and then
+ * only executes (backend/statement_cache.h); when the connection's cache is full it runs unnamed.
+ */
+struct StatementCall {
+    std::string sql;
+    std::vector<Oid> types;
+    std::vector<std::optional<std::string>> values;  ///< nullopt = NULL
+    std::vector<int> formats;                        ///< per value: 0 text, 1 binary
+    int result_format = 0;
+    std::string key;  ///< cache key: sql and types (MakeStatementCall fills it)
+};
+/** Builds a StatementCall with its cache key. */
+std::shared_ptr<const StatementCall> MakeStatementCall(StatementCall call);
+
 /** One operation: issues a PQsend* on the connection; returns false on a send failure. */
 struct LaneOp {
     std::function<bool(PGconn*)> send;
+    std::shared_ptr<const StatementCall> call;  ///< used instead of `send` when set
     bool single_row = false;  ///< switch on single-row mode after sending (streaming, bounded memory)
     int tag = 0;              ///< caller's label (task index, ...)
+    /** The statement may deallocate prepared statements (DEALLOCATE, DISCARD): forget them after it. */
+    bool forgets_statements = false;
 };
 
 struct Lane {
@@ -100,9 +119,13 @@ private:
         bool done = false;
         bool silenced = false;
         bool paused = false;  ///< paused by PauseLane (PauseAll/ResumeAll keep it paused)
+        std::string preparing;  ///< name being prepared for the current op's StatementCall ("" = none)
+        bool prepare_failed = false;
     };
 
     void RunNext(size_t lane);
+    bool SendCall(size_t lane);
+    bool SendPrepared(size_t lane, const std::string& name);
     void LaneDone(size_t lane, bool broken);
     void Fail(size_t lane, const Error& error);
     size_t LaneOf(backend::WorkerConn* conn) const;

@@ -66,7 +66,13 @@ struct Task {
   uint64_t shard_id = 0;     ///< 0 = not shard specific (passthrough, per-node DDL)
   std::string sql;
   std::vector<int> params;   ///< client parameter indexes (0-based) bound to $1..$n of `sql`
+  /// A node-combined fan-out task (CombineFanOutByNode): the merge inputs (shard positions) it
+  /// carries. Its rows then start with an int4 column naming the input each row belongs to.
+  std::vector<uint32_t> merge_inputs;
 };
+
+/** Fan-out shard results with at most this many rows (offset+limit) are fetched whole. */
+constexpr uint64_t kWholeResultRows = 1000;
 
 enum class PlanKind : uint8_t {
   kLocal,
@@ -171,6 +177,8 @@ struct Plan {
   std::vector<std::string> explain;    ///< kExplain: distributed-plan lines, tasks follow
   std::vector<std::string> explain_task_sql;  ///< kExplain: the shard statement of each task (for display)
   std::string description;             ///< one-line route summary ("single shard items_102010 on node 2")
+  bool param_values_used = false;      ///< planning read parameter values (shard pruning, LIMIT $n, ...)
+  uint32_t merge_input_count = 0;      ///< kFanOut combined by node: merge inputs in all (0 = one per task)
 };
 
 }  // namespace jade::coord

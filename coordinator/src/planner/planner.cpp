@@ -25,10 +25,10 @@ const char* PlanKindName(PlanKind kind) {
   return "?";
 }
 
-Expected<Plan> PlanStatement(const Catalog& catalog, const ParsedStatement& stmt, const Params& params,
-                             const SessionInfo& session) {
-  planner::Ctx ctx{catalog, stmt, params, session};
-  switch (stmt.kind()) {
+namespace {
+
+Expected<Plan> Dispatch(const planner::Ctx& ctx) {
+  switch (ctx.stmt.kind()) {
     case PG_QUERY__NODE__NODE_SELECT_STMT: {
       if (auto local = planner::PlanLocal(ctx)) return std::move(*local);
       return planner::PlanSelect(ctx);
@@ -44,6 +44,30 @@ Expected<Plan> PlanStatement(const Catalog& catalog, const ParsedStatement& stmt
       return planner::PlanExplain(ctx);
     default:
       return planner::PlanUtility(ctx);
+  }
+}
+
+}  // namespace
+
+Expected<Plan> PlanStatement(const Catalog& catalog, const ParsedStatement& stmt, const Params& params,
+                             const SessionInfo& session) {
+  planner::Ctx ctx{catalog, stmt, params, session};
+  uint64_t reads = planner::ParamValueReads();
+  auto plan = Dispatch(ctx);
+  if (plan) plan->param_values_used = planner::ParamValueReads() != reads;
+  return plan;
+}
+
+bool PlanIsReusable(const Plan& plan) {
+  if (plan.param_values_used || !plan.commands.empty()) return false;
+  switch (plan.kind) {
+    case PlanKind::kPassthrough:
+    case PlanKind::kSingleShard:
+    case PlanKind::kFanOut:
+    case PlanKind::kModify:
+      return true;
+    default:
+      return false;
   }
 }
 

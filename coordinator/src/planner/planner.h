@@ -49,6 +49,24 @@ struct SessionInfo {
 Expected<Plan> PlanStatement(const Catalog& catalog, const ParsedStatement& stmt, const Params& params,
                              const SessionInfo& session);
 
+/**
+ * True when `plan` may be run again for the same statement text, catalog (applied index),
+ * session transaction state and parameter count, whatever the parameter values: planning read
+ * no parameter value, the plan changes no metadata, and it is a worker-statement plan
+ * (passthrough, single shard, fan-out, modify). The executor caches such plans per prepared
+ * statement, which saves parse-tree copies, rewriting and deparsing on every Execute.
+ */
+bool PlanIsReusable(const Plan& plan);
+
+/**
+ * A fan-out with several shards on one node, rewritten to one statement per node (UNION ALL of
+ * its shard statements, each row tagged with its shard position; see node_combine.cpp). Plans
+ * it does not apply to come back unchanged: other kinds, one shard per node, and sorted merges
+ * that stream (no LIMIT, or more than kWholeResultRows rows). Costs a parse per node, so the
+ * executor applies it to plans it caches.
+ */
+Expected<Plan> CombineFanOutByNode(Plan plan);
+
 /** The source table as the default node's catalog describes it (rows of the describe queries). */
 struct TableDescription {
   /// describe_sql: attname, format_type, attnotnull ("t"/"f"), default expression, attidentity,

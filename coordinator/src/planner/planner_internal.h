@@ -38,6 +38,11 @@ NodeRef ToNodeRef(const Node& n);
 /** The node and shard for index `i` of `table`. */
 const Shard& ShardFor(const Catalog& catalog, const DistributedTable& table, uint32_t index);
 
+/**
+ * How many parameter values planning has read on this thread so far: PlanStatement compares it
+ * before and after to tell whether a plan depends on the values (Plan::param_values_used).
+ */
+uint64_t ParamValueReads();
 /** Text value of parameter $number (1-based); decodes binary int2/4/8, text, varchar, uuid. */
 Expected<std::optional<std::string>> ParamText(const Params& params, int number);
 /** Resolves a constant or parameter (possibly under casts) to text; nullopt if not a constant. */

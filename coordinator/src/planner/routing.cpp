@@ -126,7 +126,15 @@ const Shard& ShardFor(const Catalog& catalog, const DistributedTable& table, uin
   return *catalog.ShardAt(table, index);
 }
 
+namespace {
+// Counts parameter values read by planning on this thread (see ParamValueReads).
+thread_local uint64_t param_value_reads = 0;
+}  // namespace
+
+uint64_t ParamValueReads() { return param_value_reads; }
+
 Expected<std::optional<std::string>> ParamText(const Params& params, int number) {
+  ++param_value_reads;
   if (number < 1 || static_cast<size_t>(number) > params.size()) {
     return MakeError("42P02", "there is no parameter $" + std::to_string(number));
   }

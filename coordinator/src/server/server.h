@@ -37,6 +37,8 @@ public:
     MetadataStore& store() override { return *store_; }
     const Config& config() override { return config_; }
     exec::TwoPhaseLog& two_phase() override { return *two_phase_; }
+    uint64_t schema_epoch() const override { return schema_epoch_; }
+    void BumpSchemaEpoch() override { ++schema_epoch_; }
     void SessionClosed(exec::ClientSession* session) override;
     void CancelSession(int32_t pid, int32_t key) override;
 
@@ -49,6 +51,7 @@ private:
     Config config_;
     std::unique_ptr<MetadataStore> store_;
     std::unique_ptr<exec::TwoPhaseLog> two_phase_;
+    uint64_t schema_epoch_ = 1;  ///< connections' statement caches start at 0: stale (empty) until first use
     std::unique_ptr<backend::WorkerPool> pool_;
     std::unique_ptr<net::TcpListener> listener_;
     std::unordered_map<int32_t, exec::ClientSession*> sessions_;

@@ -164,6 +164,21 @@ def test_read_equivalence(conns, sql, ordered):
     assert diff is None, "%s\n%s" % (sql, diff)
 
 
+def test_prepared_reads_match(conns):
+    """Every read as a prepared statement executed repeatedly (psycopg 3, prepare=True): the coordinator
+    reuses its plan (fan-outs run one combined statement per worker node) and prepares the shard
+    statements on the workers; results still equal plain PostgreSQL's, on every execution."""
+    psycopg = pytest.importorskip("psycopg")
+    cc, rc = conns
+    with psycopg.connect(cc.dsn, autocommit=True) as pc, psycopg.connect(rc.dsn, autocommit=True) as pr:
+        for sql, ordered in READS:
+            want = pr.execute(sql).fetchall()
+            for _ in range(3):  # first run plans and prepares, the later ones reuse both
+                got = pc.execute(sql, prepare=True).fetchall()
+                diff = h.diff_results(got, want, ordered)
+                assert diff is None, "%s\n%s" % (sql, diff)
+
+
 def test_server_side_parameters(conns):
     """The same reads with $n parameters sent separately (extended protocol, psycopg 3) match."""
     psycopg = pytest.importorskip("psycopg")

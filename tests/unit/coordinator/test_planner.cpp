@@ -577,3 +577,46 @@ TEST_CASE("join pins spread along shard-key equalities, subqueries are never pin
   auto other = PlanSql(c, "SELECT * FROM items i JOIN users u ON u.name = i.category WHERE i.id = 1 AND u.name = 'x'");
   REQUIRE_FALSE(other.ok());
 }
+
+TEST_CASE("a reusable fan-out runs one statement per node", "[planner][combine]") {
+  const Catalog c = TestCatalog();  // items: 4 shards on 3 nodes, shards 0 and 3 on node 1
+  Params vec = {{std::string("[1,2,3]"), 0, false}};
+  auto p = PlanSql(c, "SELECT id FROM items ORDER BY embedding <-> $1 LIMIT 10", vec);
+  REQUIRE(p.ok());
+  CHECK_FALSE(p->param_values_used);
+  CHECK(PlanIsReusable(*p));
+  auto comb = CombineFanOutByNode(*p);
+  REQUIRE(comb.ok());
+  CHECK(comb->merge_input_count == 4);
+  REQUIRE(comb->tasks.size() == 3);
+  const Task* node1 = nullptr;
+  for (const Task& t : comb->tasks) {
+    if (t.node.id == p->tasks[0].node.id) node1 = &t;
+  }
+  REQUIRE(node1 != nullptr);
+  CHECK(node1->merge_inputs == std::vector<uint32_t>{0, 3});
+  CHECK(node1->sql == "SELECT 0 AS jade_shard, q.* FROM (" + p->tasks[0].sql +
+                          ") q UNION ALL SELECT 3 AS jade_shard, q.* FROM (" + p->tasks[3].sql + ") q");
+  CHECK(node1->params == p->tasks[0].params);
+  // Aggregates and plain concatenation combine too; a streaming sorted merge does not.
+  auto agg = PlanSql(c, "SELECT category, count(*) FROM items GROUP BY category");
+  CHECK(CombineFanOutByNode(*agg)->tasks.size() == 3);
+  auto all = PlanSql(c, "SELECT id FROM items");
+  CHECK(CombineFanOutByNode(*all)->tasks.size() == 3);
+  auto sorted = PlanSql(c, "SELECT id FROM items ORDER BY price");
+  CHECK(CombineFanOutByNode(*sorted)->merge_input_count == 0);
+  auto big = PlanSql(c, "SELECT id FROM items ORDER BY price LIMIT 5000");
+  CHECK(CombineFanOutByNode(*big)->tasks.size() == 4);
+  // Plans that read parameter values are not reusable (LIMIT $1 folded, key pruning).
+  auto lim = PlanSql(c, "SELECT id FROM items ORDER BY price LIMIT $1", {{std::string("5"), 0, false}});
+  CHECK(lim->param_values_used);
+  CHECK_FALSE(PlanIsReusable(*lim));
+  auto point = PlanSql(c, "SELECT * FROM items WHERE id = $1", {{std::string("5"), 0, false}});
+  CHECK(point->param_values_used);
+  auto literal = PlanSql(c, "SELECT * FROM items WHERE id = 5");
+  CHECK(PlanIsReusable(*literal));
+  CHECK_FALSE(PlanIsReusable(*PlanSql(c, "SELECT jade_add_node('10.0.0.9', 5432)")));
+  // Already one shard per node: unchanged.
+  auto users = PlanSql(c, "SELECT name FROM users");
+  CHECK(CombineFanOutByNode(*users)->merge_input_count == 0);
+}
