@@ -71,8 +71,11 @@ struct Task {
   std::vector<uint32_t> merge_inputs;
 };
 
-/** Fan-out shard results with at most this many rows (offset+limit) are fetched whole. */
-constexpr uint64_t kWholeResultRows = 1000;
+/**
+ * Fan-out shard results with at most this many rows (offset+limit) are fetched whole, not row by
+ * row: top-k sizes. Bounds that buffering to shards × this many rows per query.
+ */
+constexpr uint64_t kWholeResultRows = 200;
 
 enum class PlanKind : uint8_t {
   kLocal,
