@@ -262,7 +262,8 @@ def markdown_section(meta, records, datasets, plots):
                                                                  m["kernel"]),
         "- **Load:** the machine was %s: CPU busy %.0f%% in the 2 s before the run (other work, "
         "not this benchmark); load average %s at the start, %s at the end." %
-        ("shared with other work during the run" if m.get("cpu_busy_before", 0) > 0.15 else "otherwise idle",
+        ("busy with other work when the run started" if m.get("cpu_busy_before", 0) > 0.15
+         else "idle when the run started (other work may have started later)",
          100 * m.get("cpu_busy_before", 0), _load(m["loadavg_start"]), _load(meta.get("loadavg_end"))) +
         _load_during(meta.get("load_during")),
         "- **PostgreSQL:** %s, jadevector %s (build type %s); FAISS %s; BLAS `%s`" % (
