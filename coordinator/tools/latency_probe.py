@@ -6,7 +6,7 @@ D-dimensional vectors through the coordinator with text COPY into a table distri
 --shards shards, builds a FAISS IVF index through the coordinator, then measures with a minimal
 libpq client (ctypes; prepared statements, vectors as binary parameters, as drivers send them):
 
-* COPY rate through the coordinator (rows/s, no index yet);
+* COPY rate through the coordinator (rows/s, no index yet), text and binary format;
 * point SELECT `SELECT id, embedding FROM t WHERE id = $1`: p50/p95 through the coordinator vs
   the same prepared statement on the worker's shard table (interleaved, same keys);
 * cross-shard top-10 `SELECT id FROM t ORDER BY embedding <-> $1 LIMIT 10` per nprobe: p50/p95
@@ -35,6 +35,7 @@ import sys
 import time
 
 import numpy as np
+import psycopg2
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 sys.path.insert(0, os.path.join(REPO, "scripts"))
@@ -138,11 +139,33 @@ def load(cl, vectors, shards, lists):
         t0 = time.perf_counter()
         cur.copy_expert("COPY %s FROM STDIN" % TABLE, io.StringIO(data))
         rate = len(vectors) / (time.perf_counter() - t0)
+        # The same rows again as binary COPY (int8 id, the vector's binary send format), into a twin table.
+        cur.execute("DROP TABLE IF EXISTS %s_bin" % TABLE)
+        cur.execute("CREATE TABLE %s_bin (id bigint PRIMARY KEY, embedding vector(%d))" % (TABLE, vectors.shape[1]))
+        cur.execute("SELECT create_distributed_table('%s_bin', 'id', shard_count => %d)" % (TABLE, shards))
+        out = io.BytesIO()
+        out.write(b"PGCOPY\n\xff\r\n\x00" + struct.pack(">ii", 0, 0))
+        head = struct.pack(">hi", 2, 8)  # two fields; the first (id) is 8 bytes
+        vlen = 4 + 4 * vectors.shape[1]
+        for i, v in enumerate(vectors):
+            out.write(head + struct.pack(">q", i) + struct.pack(">iHH", vlen, len(v), 0) +
+                      np.asarray(v, dtype=">f4").tobytes())
+        out.write(struct.pack(">h", -1))
+        out.seek(0)
+        t0 = time.perf_counter()
+        try:
+            cur.copy_expert("COPY %s_bin FROM STDIN (FORMAT binary)" % TABLE, out)
+            rate_binary = len(vectors) / (time.perf_counter() - t0)
+            cur.execute("SELECT count(*) FROM %s_bin" % TABLE)
+            assert cur.fetchone()[0] == len(vectors)
+        except psycopg2.errors.FeatureNotSupported:  # a coordinator from before binary COPY
+            rate_binary = float("nan")
+        cur.execute("DROP TABLE %s_bin" % TABLE)
         cur.execute("CREATE INDEX %s_ivf ON %s USING faiss (embedding vector_l2_ops) WITH (factory = 'IVF%d,Flat')"
                     % (TABLE, TABLE, lists))
         cur.execute("ANALYZE %s" % TABLE)
         cur.execute("SELECT shard_name, port FROM jade_shards WHERE table_name = %s ORDER BY shard_id", (TABLE,))
-        return rate, cur.fetchall()
+        return rate, rate_binary, cur.fetchall()
 
 
 def point(cl, shard_map, n, count, rng):
@@ -303,8 +326,9 @@ def main():
     cl = Cluster(workers=args.workers, build_dir=args.build_dir, dir=args.keep, worker_settings=settings)
     cl.start()
     try:
-        rate, shard_map = load(cl, base, args.shards, lists)
-        print("COPY %d x %d through the coordinator: %.0f rows/s" % (args.n, args.dim, rate))
+        rate, rate_binary, shard_map = load(cl, base, args.shards, lists)
+        print("COPY %d x %d through the coordinator: text %.0f rows/s, binary %.0f rows/s"
+              % (args.n, args.dim, rate, rate_binary))
         rng = np.random.default_rng(11)
         lat_c, lat_d = point(cl, shard_map, args.n, args.point_queries, rng)
         print("point SELECT: coordinator p50 %.3f p95 %.3f ms, direct p50 %.3f p95 %.3f ms, added p50 %.3f ms"

@@ -3,6 +3,8 @@
 
 #include <cstring>
 
+#include "copy/copy_binary.h"
+
 namespace jade::coord {
 
 CopyFormat CopyFormat::Text() { return CopyFormat{}; }
@@ -17,6 +19,12 @@ CopyFormat CopyFormat::Csv() {
   return f;
 }
 
+CopyFormat CopyFormat::Binary() {
+  CopyFormat f;
+  f.binary = true;
+  return f;
+}
+
 CopySplitter::CopySplitter(CopyFormat format, int key_field, KeyType key_type, uint32_t shard_count)
     : format_(std::move(format)),
       key_field_(key_field),
@@ -27,6 +35,7 @@ CopySplitter::CopySplitter(CopyFormat format, int key_field, KeyType key_type, u
 Status CopySplitter::Feed(std::string_view data, const CopyRowSink& sink) {
   if (ended_) return {};
   partial_.append(data.data(), data.size());
+  if (format_.binary) return FeedBinary(sink);
   size_t start = 0;
   for (;;) {
     size_t end = FindRowEnd(partial_, std::max(start, scanned_));
@@ -54,7 +63,66 @@ Status CopySplitter::Feed(std::string_view data, const CopyRowSink& sink) {
   return {};
 }
 
+// Binary: the header once, then every complete tuple in partial_.
+Status CopySplitter::FeedBinary(const CopyRowSink& sink) {
+  size_t pos = 0;
+  Status st;
+  if (binary_header_.empty()) {
+    auto len = copy_binary::HeaderLength(partial_);
+    if (!len) return RowError(len.error().sqlstate.c_str(), len.error().message);
+    if (*len == 0) return {};
+    binary_header_ = partial_.substr(0, *len);
+    pos = *len;
+  }
+  while (pos < partial_.size()) {
+    std::string_view rest = std::string_view(partial_).substr(pos);
+    auto t = copy_binary::ParseTuple(rest, key_field_);
+    if (!t) {
+      line_no_++;
+      st = RowError(t.error().sqlstate.c_str(), t.error().message);
+      break;
+    }
+    if (t->length == 0) break;
+    line_no_++;
+    if (t->trailer) {
+      ended_ = true;
+      partial_.clear();
+      return {};
+    }
+    std::optional<std::string> key;
+    if (t->key) {
+      auto k = copy_binary::KeyText(key_type_, *t->key);
+      if (!k) {
+        st = RowError(k.error().sqlstate.c_str(), k.error().message);
+        break;
+      }
+      key = std::move(*k);
+    }
+    st = Route(key, rest.substr(0, t->length), sink);
+    if (!st.ok()) break;
+    pos += t->length;
+  }
+  if (!st.ok()) {
+    partial_.clear();
+    return st;
+  }
+  partial_.erase(0, pos);
+  if (partial_.size() > kMaxCopyRowBytes) {
+    return RowError(sqlstate::kProgramLimitExceeded,
+                    "COPY row is longer than " + std::to_string(kMaxCopyRowBytes) + " bytes");
+  }
+  return {};
+}
+
 Status CopySplitter::Finish(const CopyRowSink& sink) {
+  if (format_.binary) {
+    // A missing trailer is fine (PostgreSQL accepts end of data between tuples); a missing or
+    // cut header or tuple is not.
+    if (ended_) return {};
+    if (binary_header_.empty()) return RowError(sqlstate::kBadCopyFileFormat, "COPY file signature not recognized");
+    if (!partial_.empty()) return RowError(sqlstate::kBadCopyFileFormat, "unexpected EOF in COPY data");
+    return {};
+  }
   if (ended_ || partial_.empty()) return {};
   if (in_quote_) return RowError(sqlstate::kBadCopyFileFormat, "unterminated CSV quoted field");
   std::string last = std::move(partial_);
@@ -120,10 +188,13 @@ Status CopySplitter::ProcessRow(std::string_view row, const CopyRowSink& sink) {
   }
   auto key = ExtractKey(line);
   if (!key) return std::move(key).error();
-  if (!key->has_value()) {
-    return RowError("22004", "the shard key value must not be NULL");
-  }
-  auto idx = ShardIndexForKey(key_type_, **key, shard_count_);
+  return Route(*key, row, sink);
+}
+
+// Hashes a row's key and hands the row to its shard.
+Status CopySplitter::Route(const std::optional<std::string>& key, std::string_view row, const CopyRowSink& sink) {
+  if (!key) return RowError("22004", "the shard key value must not be NULL");
+  auto idx = ShardIndexForKey(key_type_, *key, shard_count_);
   if (!idx) {
     Error e = std::move(idx).error();
     return RowError(e.sqlstate.c_str(), e.message);

@@ -11,6 +11,9 @@
 // CSV format: `quote`/`escape` quoting, quoted fields may contain delimiters and newlines,
 //   NULL = unquoted `null_string` (empty), optional HEADER line (skipped, not forwarded),
 //   `\.` alone on a line ends the data.
+// Binary format (copy_binary.h): the header is parsed and kept (binary_header()), each tuple is a
+//   row, the key field is decoded from its binary form; the trailer ends the data. The caller
+//   gives every shard stream the header first and the trailer last.
 // Memory: only the current partial row is buffered (bounded by kMaxCopyRowBytes → 54000).
 #pragma once
 
@@ -29,6 +32,7 @@ namespace jade::coord {
 constexpr size_t kMaxCopyRowBytes = 64u << 20;
 
 struct CopyFormat {
+  bool binary = false;          ///< FORMAT binary (the other fields do not apply)
   bool csv = false;
   char delimiter = '\t';        ///< ',' for CSV
   char quote = '"';             ///< CSV only
@@ -39,6 +43,7 @@ struct CopyFormat {
   /** PostgreSQL's defaults for text (csv=false) or CSV (csv=true). */
   static CopyFormat Text();
   static CopyFormat Csv();
+  static CopyFormat Binary();
 };
 
 /** Receives one complete row (bytes including its line terminator) for a shard index. */
@@ -58,11 +63,15 @@ class CopySplitter {
   size_t buffered_bytes() const { return partial_.size(); }
   /** Data rows routed so far (header and end marker excluded). */
   uint64_t rows() const { return rows_; }
-  /** True once the `\.` end marker was seen (later data is ignored, as PostgreSQL does). */
+  /** True once the `\.` end marker (binary: the trailer) was seen (later data is ignored). */
   bool ended() const { return ended_; }
+  /** Binary format: the client's header bytes once parsed (every shard stream starts with them). */
+  const std::string& binary_header() const { return binary_header_; }
 
  private:
+  Status FeedBinary(const CopyRowSink& sink);
   Status ProcessRow(std::string_view row, const CopyRowSink& sink);
+  Status Route(const std::optional<std::string>& key, std::string_view row, const CopyRowSink& sink);
   Expected<std::optional<std::string>> ExtractKey(std::string_view line) const;
   size_t FindRowEnd(std::string_view data, size_t from);
   Error RowError(const char* state, const std::string& message) const;
@@ -79,6 +88,7 @@ class CopySplitter {
   bool ended_ = false;
   uint64_t rows_ = 0;
   uint64_t line_no_ = 0;
+  std::string binary_header_;
 };
 
 }  // namespace jade::coord

@@ -46,7 +46,7 @@ ClientSession::ClientSession(ServerContext& server, net::ClientSocket* socket, i
 ClientSession::~ClientSession() {
     *alive_ = false;
     if (run_) run_->Abort();
-    for (ShardCopy* c : live_copies_) c->Abandon();
+    for (CopyTarget* c : live_copies_) c->Abandon();
     live_copies_.clear();
     // A COPY in progress owns a ShardCopy through the sink; dropping it aborts its connections.
     copy_sink_ = nullptr;
@@ -154,7 +154,7 @@ void ClientSession::CloseNow() {
 // Cancels the worker queries of the running statement.
 void ClientSession::CancelRunning() {
     if (run_ && !run_->done()) run_->CancelAll();
-    for (ShardCopy* c : live_copies_) c->Cancel();
+    for (CopyTarget* c : live_copies_) c->Cancel();
 }
 
 // Tells the client the server is going away, then closes.

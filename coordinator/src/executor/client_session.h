@@ -248,7 +248,7 @@ private:
     std::string begin_sql_ = "BEGIN";
     std::vector<Task> planned_copy_tasks_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-    std::set<class ShardCopy*> live_copies_;  ///< COPYs in progress (owned by their callbacks)
+    std::set<class CopyTarget*> live_copies_;  ///< COPYs in progress (owned by their callbacks)
 };
 
 }  // namespace jade::coord::exec

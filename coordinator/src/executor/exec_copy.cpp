@@ -9,6 +9,7 @@
 #include "executor/result_relay.h"
 #include "executor/shard_copy.h"
 #include "executor/two_phase.h"
+#include "executor/txn_copy.h"
 #include "wire/io_sqlstate.h"
 #include "wire/messages/copy.h"
 #include "wire/messages/error_response.h"
@@ -24,27 +25,23 @@ wire::ErrorFields Fields(const Error& e) {
     return f;
 }
 
-// Frees a ShardCopy after the callback that finished it has returned.
-void Retire(uv_loop_t* loop, std::unique_ptr<ShardCopy>& copy, std::set<ShardCopy*>& live) {
-    ShardCopy* p = copy.release();
+// Frees a COPY after the callback that finished it has returned.
+template <typename T>
+void Retire(uv_loop_t* loop, std::unique_ptr<T>& copy, std::set<CopyTarget*>& live) {
+    T* p = copy.release();
     live.erase(p);
     if (p != nullptr) DeferDelete(loop, [p] { delete p; });
 }
 
 }  // namespace
 
-// COPY <distributed table> FROM STDIN: client CopyData → ShardCopy.
+// COPY <distributed table> FROM STDIN: client CopyData → ShardCopy (on its own, 2PC) or, inside a
+// transaction block, TxnCopy (in the block's worker transactions).
 void ClientSession::RunCopyIn(const StatementExec& exec, const Plan& plan, DoneFn done) {
     (void)exec;
-    if (txn_ != TxnState::kIdle) {
-        SendError(Unsupported("COPY FROM STDIN inside a transaction block",
-                              "COPY into a distributed table commits on its own with two-phase commit."));
-        OnStatementError();
-        done(false);
-        return;
-    }
+    bool in_block = txn_ != TxnState::kIdle;
     struct State {
-        std::unique_ptr<ShardCopy> copy;
+        std::unique_ptr<CopyTarget> copy;
         bool client_in_copy = false;
         bool client_done = false;
         bool copy_done = false;
@@ -60,6 +57,7 @@ void ClientSession::RunCopyIn(const StatementExec& exec, const Plan& plan, DoneF
         Retire(server_.loop(), st->copy, live_copies_);
         if (!st->ok) {
             wire::WriteErrorFields(&out(), 'E', st->error);
+            OnStatementError();
             done(false);
             return;
         }
@@ -71,10 +69,11 @@ void ClientSession::RunCopyIn(const StatementExec& exec, const Plan& plan, DoneF
         wire::WriteCommandComplete(&out(), "COPY " + std::to_string(st->rows));
         done(true);
     };
-    ShardCopy::Callbacks cb;
-    cb.on_ready = [this, st, finish]() {
+    CopyTarget::Callbacks cb;
+    bool binary = plan.copy.format.binary;
+    cb.on_ready = [this, st, finish, binary]() {
         capture_ = false;  // the client must see CopyInResponse now
-        wire::WriteCopyInResponse(&out(), false, 0);
+        wire::WriteCopyInResponse(&out(), binary, 0);
         st->client_in_copy = true;
         Flush();
         copy_sink_ = [this, st, finish](char type, std::string_view payload) {
@@ -112,7 +111,12 @@ void ClientSession::RunCopyIn(const StatementExec& exec, const Plan& plan, DoneF
         st->unresolved = unresolved;
         finish();
     };
-    st->copy = std::make_unique<ShardCopy>(server_.loop(), this, server_.two_phase(), plan.copy, std::move(cb));
+    if (in_block) {
+        st->copy = std::make_unique<TxnCopy>(server_.loop(), this, plan.copy, std::move(cb),
+                                             [this](uint32_t node) { written_nodes_.insert(node); });
+    } else {
+        st->copy = std::make_unique<ShardCopy>(server_.loop(), this, server_.two_phase(), plan.copy, std::move(cb));
+    }
     live_copies_.insert(st->copy.get());
     st->copy->Start();
 }
@@ -172,7 +176,7 @@ void ClientSession::RunDistribute(const StatementExec& exec, const Plan& plan, D
         }
         auto steps = std::make_shared<DistributionSteps>(std::move(steps_or).value());
         auto holder = std::make_shared<std::unique_ptr<ShardCopy>>();
-        ShardCopy::Callbacks scb;
+        CopyTarget::Callbacks scb;
         scb.before_commit = [this, steps]() -> Status {
             // The catalog may have changed while the rows moved (another session distributed
             // the same table or took these shard ids): the state machine refuses the command then.

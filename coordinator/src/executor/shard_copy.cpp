@@ -3,6 +3,7 @@
 
 #include <cstdlib>
 
+#include "copy/copy_binary.h"
 #include "executor/result_relay.h"
 #include "executor/two_phase.h"
 
@@ -39,6 +40,7 @@ ShardCopy::ShardCopy(uv_loop_t* loop, ConnSource* source, TwoPhaseLog& log, Copy
     size_t n = plan_.shard_tasks.size();
     buf_.resize(n);
     in_copy_.assign(n, false);
+    started_.assign(n, false);
     prepared_.assign(n, false);
 }
 
@@ -183,6 +185,10 @@ void ShardCopy::Resume() {
 void ShardCopy::Feed(std::string_view data) {
     if (error_ || ended_) return;  // discarded until the end of input, as PostgreSQL does
     Status s = splitter_.Feed(data, [this](uint32_t shard, std::string_view row) {
+        if (plan_.format.binary && !started_[shard]) {
+            buf_[shard] = splitter_.binary_header();  // a binary stream starts with the client's header
+            started_[shard] = true;
+        }
         buf_[shard].append(row.data(), row.size());
         if (buf_[shard].size() >= kBatch) SendBatch(shard);
     });
@@ -215,8 +221,13 @@ void ShardCopy::Finish() {
     if (input_done_) return;
     input_done_ = true;
     if (!error_ && !ended_) {
-        Status s = splitter_.Finish(
-            [this](uint32_t shard, std::string_view row) { buf_[shard].append(row.data(), row.size()); });
+        Status s = splitter_.Finish([this](uint32_t shard, std::string_view row) {
+            if (plan_.format.binary && !started_[shard]) {
+                buf_[shard] = splitter_.binary_header();
+                started_[shard] = true;
+            }
+            buf_[shard].append(row.data(), row.size());
+        });
         if (!s) {
             Fail(FieldsOf(s.error()));
             EndCopies("COPY aborted by the coordinator");
@@ -247,6 +258,12 @@ void ShardCopy::EndCopies(const char* abort_reason) {
         backend::WorkerConn* c = run_->conn(i);
         in_copy_[i] = false;
         if (c == nullptr) continue;
+        if (abort_reason == nullptr && plan_.format.binary) {
+            // Every shard's binary stream is complete: header (even without rows) and trailer.
+            if (!started_[i]) buf_[i] = splitter_.binary_header();
+            started_[i] = true;
+            buf_[i].append(copy_binary::kTrailer.data(), copy_binary::kTrailer.size());
+        }
         if (abort_reason == nullptr && !buf_[i].empty()) {
             PQputCopyData(c->pg(), buf_[i].data(), static_cast<int>(buf_[i].size()));
         }

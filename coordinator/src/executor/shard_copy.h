@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "copy/copy_split.h"
+#include "executor/copy_target.h"
 #include "executor/task_run.h"
 #include "planner/plan.h"
 #include "util/expected.h"
@@ -33,42 +34,24 @@ namespace jade::coord::exec {
 
 class TwoPhaseLog;
 
-class ShardCopy {
+class ShardCopy final : public CopyTarget {
 public:
-    struct Callbacks {
-        std::function<void()> on_ready;   ///< every shard is in COPY IN state: start feeding
-        std::function<void()> on_resume;  ///< unsent data drained: feed again
-        /** Finished: rows copied, or the error (worker fields kept). */
-        std::function<void(bool ok, uint64_t rows, const wire::ErrorFields& error, bool unresolved)> on_done;
-        /** Every participant prepared: last chance to refuse (an error rolls everything back). */
-        std::function<Status()> before_commit;
-    };
-
     ShardCopy(uv_loop_t* loop, ConnSource* source, TwoPhaseLog& log, CopyPlan plan, Callbacks cb);
-    ~ShardCopy();
+    ~ShardCopy() override;
 
     /** Makes the source table's transaction part of this COPY (call before Start). */
     void SetSource(SourceMove source) { source_table_ = std::move(source); }
-    void Start();
-    /** Feeds input bytes (any chunking). Errors end the COPY (reported through on_done). */
-    void Feed(std::string_view data);
+    void Start() override;
+    void Feed(std::string_view data) override;
     /** End of input: flush, end every shard COPY, prepare and commit. */
-    void Finish();
-    /** Aborts every shard COPY with `reason` (the client sent CopyFail, or the source failed). */
-    void Abort(const wire::ErrorFields& error);
-
-    /**
-     * The owner is going away: drop every connection now (no more callbacks) and release the
-     * callbacks later (they may own this object; freeing them here would free `this`).
-     */
-    void Abandon();
-    /** CancelRequest: cancels the shard COPYs (their error ends this COPY). */
-    void Cancel() {
+    void Finish() override;
+    void Abort(const wire::ErrorFields& error) override;
+    void Abandon() override;
+    void Cancel() override {
         if (run_ && !run_->done()) run_->CancelAll();
         if (source_run_ && !source_run_->done()) source_run_->CancelAll();
     }
-
-    bool paused() const { return pending_flush_ > 0; }
+    bool paused() const override { return pending_flush_ > 0; }
     bool ready() const { return ready_ == plan_.shard_tasks.size(); }
     bool failed() const { return error_.has_value(); }
 
@@ -96,6 +79,7 @@ private:
     bool source_prepared_ = false;
     std::vector<std::string> buf_;
     std::vector<bool> in_copy_;
+    std::vector<bool> started_;  ///< binary: the shard's stream has its header
     std::vector<bool> prepared_;
     size_t ready_ = 0;
     size_t pending_flush_ = 0;

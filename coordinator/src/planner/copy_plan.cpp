@@ -76,7 +76,7 @@ Expected<Plan> PlanCopy(const Ctx& ctx) {
     if (Lower(d->defname) == "format") {
       std::string f = Lower(DefText(d));
       if (f == "csv") fmt = CopyFormat::Csv();
-      else if (f == "binary") return Unsupported("COPY FROM STDIN in binary format into a distributed table");
+      else if (f == "binary") fmt = CopyFormat::Binary();
       else if (f != "text") return MakeError(sqlstate::kInvalidParameterValue, "COPY format \"" + f + "\" not recognized");
     }
   }
@@ -84,6 +84,15 @@ Expected<Plan> PlanCopy(const Ctx& ctx) {
   for (size_t i = 0; i < c->n_options; i++) {
     const PgQuery__DefElem* d = c->options[i]->def_elem;
     std::string name = Lower(d->defname);
+    // As PostgreSQL's ProcessCopyOptions: text/CSV options make no sense for binary data.
+    if (fmt.binary && (name == "delimiter" || name == "null" || name == "header")) {
+      std::string opt = name;
+      for (auto& ch : opt) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+      return MakeError(sqlstate::kFeatureNotSupported, "cannot specify " + opt + " in BINARY mode");
+    }
+    if (!fmt.csv && (name == "quote" || name == "escape")) {
+      return MakeError(sqlstate::kFeatureNotSupported, "COPY " + name + " available only in CSV mode");
+    }
     if (name == "delimiter") {
       auto ch = SingleChar(d, "delimiter");
       if (!ch) return std::move(ch).error();

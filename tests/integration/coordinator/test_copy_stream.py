@@ -9,6 +9,7 @@ data size (it never held the whole COPY). The rate is printed for information on
 import contextlib
 import os
 import random
+import struct
 import time
 
 import pytest
@@ -92,3 +93,108 @@ def test_large_copy_is_streamed_with_bounded_memory(cluster):
             total += n
     assert total == ROWS
     assert os.path.exists("/proc/%d" % pid) and cluster.coordinator.alive()
+
+
+TXN_ROWS = 30000
+
+
+@pytest.fixture(scope="module")
+def txn_table(cluster):
+    with contextlib.closing(cluster.connect()) as conn, conn.cursor() as cur:
+        cur.execute("CREATE EXTENSION IF NOT EXISTS jadevector")
+        cur.execute("CREATE TABLE tcopy (id bigint PRIMARY KEY, category int, embedding vector(%d))" % DIMS)
+        cur.execute("SELECT create_distributed_table('tcopy', 'id', shard_count => 6)")
+    return "tcopy"
+
+
+def counts(conn, table):
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*), sum(id) FROM %s" % table)
+        n, total = cur.fetchone()
+        return n, total or 0
+
+
+def test_copy_inside_a_transaction_block(cluster, txn_table):
+    """COPY into a distributed table inside BEGIN ... COMMIT: the block's later statements see the rows,
+    ROLLBACK removes them all, COMMIT (two-phase across the workers) keeps them all."""
+    with contextlib.closing(cluster.connect(autocommit=False)) as conn:
+        for end in ("ROLLBACK", "COMMIT"):
+            with conn.cursor() as cur:
+                cur.execute("UPDATE %s SET category = 0 WHERE id = -1" % txn_table)  # the block is open
+                cur.copy_expert("COPY %s FROM STDIN" % txn_table, CopySource(TXN_ROWS, DIMS), size=65536)
+                assert cur.rowcount == TXN_ROWS
+                assert counts(conn, txn_table) == (TXN_ROWS, TXN_ROWS * (TXN_ROWS + 1) // 2)
+                cur.execute("DELETE FROM %s WHERE id <= 10" % txn_table)  # reads and writes its own rows
+                assert cur.rowcount == 10
+            conn.rollback() if end == "ROLLBACK" else conn.commit()
+            with contextlib.closing(cluster.connect()) as other:
+                want = (0, 0) if end == "ROLLBACK" else (TXN_ROWS - 10, TXN_ROWS * (TXN_ROWS + 1) // 2 - 55)
+                assert counts(other, txn_table) == want, end
+    with contextlib.closing(cluster.connect()) as conn, conn.cursor() as cur:
+        cur.execute("SELECT port FROM jade_shards WHERE table_name = %s", (txn_table,))
+        assert len({p for (p,) in cur.fetchall()}) == 3  # the committed COPY wrote on every worker (2PC)
+        for w in cluster.workers:
+            with contextlib.closing(w.connect()) as wc, wc.cursor() as wcur:
+                wcur.execute("SELECT count(*) FROM pg_prepared_xacts")
+                assert wcur.fetchone()[0] == 0
+
+
+def test_copy_error_inside_a_transaction_block_fails_the_block(cluster, txn_table):
+    """A bad row (duplicate key on a shard) fails the COPY and the block; nothing of the block remains."""
+    import psycopg2
+    with contextlib.closing(cluster.connect()) as conn:
+        before = counts(conn, txn_table)
+    with contextlib.closing(cluster.connect(autocommit=False)) as conn:
+        with conn.cursor() as cur:
+            cur.execute("INSERT INTO %s VALUES (-5, 1, NULL)" % txn_table)
+            data = "".join("%d\t1\t\\N\n" % i for i in (-100, -101, 20, -102))  # 20 exists already
+            with pytest.raises(psycopg2.errors.UniqueViolation):
+                cur.copy_expert("COPY %s FROM STDIN" % txn_table, _Text(data))
+            with pytest.raises(psycopg2.errors.InFailedSqlTransaction):
+                cur.execute("SELECT 1")
+        conn.rollback()
+    with contextlib.closing(cluster.connect()) as conn:
+        assert counts(conn, txn_table) == before
+
+
+class _Text:
+    """A file-like object over a str for copy_expert."""
+
+    def __init__(self, text):
+        self.data = text.encode()
+
+    def read(self, size=65536):
+        out, self.data = self.data[:size], self.data[size:]
+        return out
+
+    readline = read
+
+
+def test_binary_copy(cluster):
+    """Binary COPY (psycopg 3) into a distributed table: every row reaches its shard, values exact, on its
+    own (2PC over the shards) and inside a transaction block."""
+    psycopg = pytest.importorskip("psycopg")
+    with psycopg.connect(cluster.dsn(), autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS jadevector")
+        conn.execute("CREATE TABLE bcopy (id bigint, tag text, score float8, embedding vector(3))")
+        conn.execute("SELECT create_distributed_table('bcopy', 'id', shard_count => 5)")
+        conn.execute("CREATE TABLE bcopy_t (tag text, n int)")
+        conn.execute("SELECT create_distributed_table('bcopy_t', 'tag', shard_count => 3)")
+        rows = [(i, "t%d" % (i % 13), i / 7.0, (i, -i, i % 5)) for i in range(1, 2001)]
+        with conn.cursor().copy("COPY bcopy (id, tag, score, embedding) FROM STDIN (FORMAT binary)") as cp:
+            # The vector in its binary send format (int16 dimensions, int16 unused, float4s), passed as raw bytes.
+            cp.set_types(["int8", "text", "float8", "bytea"])
+            for i, tag, score, vec in rows:
+                cp.write_row((i, tag, score, struct.pack(">HH3f", 3, 0, *vec)))
+        got = conn.execute("SELECT id, tag, score, embedding::text FROM bcopy ORDER BY id").fetchall()
+        assert got == [(i, t, s, "[%d,%d,%d]" % v) for i, t, s, v in rows]
+        with conn.transaction():
+            with conn.cursor().copy("COPY bcopy_t FROM STDIN (FORMAT binary)") as cp:
+                cp.set_types(["text", "int4"])
+                for i in range(300):
+                    cp.write_row(("k%d" % i, i))
+            assert conn.execute("SELECT count(*), sum(n) FROM bcopy_t").fetchone() == (300, 44850)
+        assert conn.execute("SELECT count(*), sum(n) FROM bcopy_t").fetchone() == (300, 44850)
+        assert conn.execute("SELECT n FROM bcopy_t WHERE tag = 'k123'").fetchone() == (123,)
+        with pytest.raises(psycopg.errors.FeatureNotSupported):
+            conn.execute("COPY bcopy FROM STDIN (FORMAT binary, HEADER)")
