@@ -6,12 +6,13 @@
 // plan cache can skip planning (PostgreSQL's generic plans). This class only remembers which
 // (statement text, parameter types) has which name on the connection.
 //
-// Bounded: at most kCapacity statements per connection; beyond that statements run unnamed, as
-// before. Stale after DDL: a prepared statement whose result type changed fails with "cached
-// plan must not change result type", which an unnamed statement would not. So the cache carries
-// the server's schema epoch (bumped around every DDL statement the coordinator runs); a
-// connection whose cache is from an older epoch runs DEALLOCATE ALL first (ClientSession::
-// SetupSql) and starts empty. Pure bookkeeping, no I/O.
+// Bounded: at most kCapacity statements per connection between resets; beyond that statements run
+// unnamed, as before. Stale after DDL: a prepared statement whose result type changed fails with
+// "cached plan must not change result type", which an unnamed statement would not. So the cache
+// carries the server's schema epoch (bumped around every DDL statement the coordinator runs); a
+// connection whose cache is from an older epoch, or whose statements may be lost or stale
+// (Forget), runs DEALLOCATE ALL before its next use outside an open worker transaction
+// (ClientSession::SetupSql) and starts empty. Pure bookkeeping, no I/O.
 #pragma once
 
 #include <cstddef>
@@ -33,29 +34,40 @@ public:
     }
     /** A fresh name for a statement about to be prepared; nullopt when the cache is full. */
     std::optional<std::string> NewName() {
-        if (names_.size() >= kCapacity) return std::nullopt;
+        if (allocated_ >= kCapacity) return std::nullopt;
         return "jade_coord_" + std::to_string(++counter_);
     }
     /** Records that the worker prepared `key` as `name`. */
-    void Add(const std::string& key, const std::string& name) { names_[key] = name; }
-    /** True when the statements were prepared before DDL of schema epoch `epoch`. */
-    bool Stale(uint64_t epoch) const { return epoch_ != epoch; }
+    void Add(const std::string& key, const std::string& name) {
+        names_[key] = name;
+        ++allocated_;
+    }
     /**
-     * The worker may have lost the statements (a client's DEALLOCATE or DISCARD ran on this
-     * connection, or a statement was missing): stale for every epoch until Reset.
+     * The statements may be gone or stale (a client's DEALLOCATE or DISCARD ran on this
+     * connection, or executing one failed): stop using them; the worker may still hold some, so
+     * the next Reset point deallocates.
      */
-    void Invalidate() { epoch_ = kInvalid; }
-    /** Forgets every statement (the worker deallocated them), now valid for `epoch`. */
+    void Forget() {
+        names_.clear();
+        dirty_ = true;
+    }
+    /** True when the connection should run DEALLOCATE ALL and Reset before its next statement. */
+    bool NeedsReset(uint64_t epoch) const { return dirty_ || epoch_ != epoch; }
+    /** True when the worker may hold statements of ours (DEALLOCATE ALL is needed to drop them). */
+    bool HoldsStatements() const { return allocated_ > 0; }
+    /** The worker deallocated everything: empty, valid for schema epoch `epoch`. */
     void Reset(uint64_t epoch) {
         names_.clear();
+        allocated_ = 0;
+        dirty_ = false;
         epoch_ = epoch;
     }
-    bool empty() const { return names_.empty(); }
     size_t size() const { return names_.size(); }
 
 private:
-    static constexpr uint64_t kInvalid = ~uint64_t{0};
     std::unordered_map<std::string, std::string> names_;
+    size_t allocated_ = 0;  ///< statements prepared since the last Reset (some may be forgotten)
+    bool dirty_ = false;
     uint64_t epoch_ = 0;
     uint64_t counter_ = 0;
 };

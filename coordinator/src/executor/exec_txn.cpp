@@ -91,9 +91,12 @@ void ClientSession::GetConn(uint32_t node_id, const std::string& host, uint16_t 
 std::string ClientSession::SetupSql(backend::WorkerConn* conn) {
     std::string desired = DesiredSettings();
     std::string sql;
-    if (conn->statements.Stale(server_.schema_epoch())) {
-        // Statements prepared before DDL (or possibly lost) are dropped before anything else runs.
-        if (!conn->statements.empty()) sql = "DEALLOCATE ALL;";
+    // Statements prepared before DDL (or possibly lost) are dropped before anything else runs;
+    // not inside an open worker transaction, which may be aborted (only ROLLBACK runs there): its
+    // connection catches up when it is next taken from the pool.
+    bool in_open_txn = conn->pinned_by == this && needs_begin_.count(conn) == 0;
+    if (conn->statements.NeedsReset(server_.schema_epoch()) && !in_open_txn) {
+        if (conn->statements.HoldsStatements()) sql = "DEALLOCATE ALL;";
         conn->statements.Reset(server_.schema_epoch());
     }
     if (conn->applied_settings != desired) {

@@ -167,9 +167,9 @@ void TaskRun::OnResult(backend::WorkerConn* conn, backend::PgResult result) {
         if (PQresultStatus(result.get()) != PGRES_FATAL_ERROR || ls.prepare_failed) return;
         ls.prepare_failed = true;
     } else if (op.call && PQresultStatus(result.get()) == PGRES_FATAL_ERROR) {
-        const char* state = PQresultErrorField(result.get(), PG_DIAG_SQLSTATE);
-        // 26000: the worker lost our statement (a DEALLOCATE we did not see): start over next time.
-        if (state != nullptr && std::string(state) == "26000") conn->statements.Invalidate();
+        // The statement may be gone (a DEALLOCATE we did not see: 26000) or stale (DDL run on the
+        // worker directly: "cached plan must not change result type"): start over next time.
+        conn->statements.Forget();
     }
     if (ls.silenced) return;
     if (cb_.on_result) cb_.on_result(lane, op.tag, std::move(result));
@@ -215,7 +215,7 @@ void TaskRun::OnQueryDone(backend::WorkerConn* conn) {
                 return;
             }
         }
-        if (op.forgets_statements) conn->statements.Invalidate();
+        if (op.forgets_statements) conn->statements.Forget();
     }
     ++ls.next_op;
     RunNext(lane);

@@ -398,3 +398,39 @@ def test_failed_distribution_rolls_everything_back(cluster, conn):
     fetch(conn, "SELECT create_distributed_table('victim', 'id', shard_count => 3)")
     assert fetch(conn, "SELECT count(*), sum(id) FROM victim") == [(30, 465)]
     fetch(conn, "DROP TABLE victim")
+
+
+def test_prepared_statements_follow_ddl(cluster, conn):
+    """Shard statements the coordinator prepares on worker connections never go stale: after DDL through
+    the coordinator the next execution sees the new columns (no "cached plan must not change result
+    type"); after DDL run on a worker directly, at most a failed execution per connection, then the same."""
+    psycopg = pytest.importorskip("psycopg")
+    fetch(conn, "CREATE TABLE ddlp (id int PRIMARY KEY, a text)")
+    fetch(conn, "INSERT INTO ddlp VALUES (1, 'a1'), (2, 'a2'), (3, 'a3')")
+    fetch(conn, "SELECT create_distributed_table('ddlp', 'id', shard_count => 4)")
+    fetch(conn, "CREATE TABLE plainp (id int, a text)")
+    fetch(conn, "INSERT INTO plainp VALUES (1, 'x')")
+    queries = [("SELECT * FROM ddlp WHERE id = %s", (3,)), ("SELECT * FROM ddlp ORDER BY id LIMIT 2", None),
+               ("SELECT * FROM plainp WHERE id = %s", (1,))]
+    with psycopg.connect(cluster.dsn(), autocommit=True) as pc:
+        for _ in range(7):  # past PostgreSQL's five custom plans: generic plans on the workers
+            before = [pc.execute(sql, params, prepare=True).fetchall() for sql, params in queries]
+        assert before == [[(3, "a3")], [(1, "a1"), (2, "a2")], [(1, "x")]]
+        fetch(conn, "ALTER TABLE ddlp ADD COLUMN extra int DEFAULT 5")
+        fetch(conn, "ALTER TABLE plainp ADD COLUMN extra int DEFAULT 6")
+        after = [pc.execute(sql, params, prepare=True).fetchall() for sql, params in queries]
+        assert after == [[(3, "a3", 5)], [(1, "a1", 5), (2, "a2", 5)], [(1, "x", 6)]]
+        with contextlib.closing(cluster.workers[0].connect()) as wc:
+            fetch(wc, "ALTER TABLE plainp ADD COLUMN more int DEFAULT 7")  # behind the coordinator's back
+        sql, params = queries[2]
+        failures, rows = 0, None
+        for _ in range(5):
+            try:
+                rows = pc.execute(sql, params, prepare=True).fetchall()
+                break
+            except psycopg.errors.FeatureNotSupported:
+                failures += 1
+        assert rows == [(1, "x", 6, 7)] and failures <= 2, failures
+        assert pc.execute(sql, params, prepare=True).fetchall() == [(1, "x", 6, 7)]
+    fetch(conn, "DROP TABLE ddlp")
+    fetch(conn, "DROP TABLE plainp")
