@@ -177,8 +177,7 @@ Expected<Plan> PlanCreateIndex(const Ctx& ctx) {
 Expected<Plan> PlanDrop(const Ctx& ctx) {
   const PgQuery__DropStmt* d = ctx.stmt.node()->drop_stmt;
   if (d->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE) {
-    std::vector<const DistributedTable*> dist;
-    size_t plain = 0;
+    std::vector<std::pair<size_t, const DistributedTable*>> dist;  // (object position, table)
     for (size_t i = 0; i < d->n_objects; i++) {
       const PgQuery__List* names = d->objects[i]->list;
       std::string schema = "public", rel;
@@ -187,33 +186,43 @@ Expected<Plan> PlanDrop(const Ctx& ctx) {
         schema = tree::StrVal(names->items[0]);
         rel = tree::StrVal(names->items[1]);
       }
-      if (const DistributedTable* t = ctx.catalog.FindTable(schema, rel)) dist.push_back(t);
-      else plain++;
+      if (const DistributedTable* t = ctx.catalog.FindTable(schema, rel)) dist.emplace_back(i, t);
     }
     if (dist.empty()) return Passthrough(ctx);
-    if (plain > 0 || dist.size() > 1) return Unsupported("DROP TABLE of several tables at once including a distributed table");
-    const DistributedTable* t = dist[0];
     Plan p;
     p.kind = PlanKind::kBroadcast;
     p.read_only = false;
-    // The shell goes too; IF EXISTS, so a shell dropped on the default node does not block this.
+    // First the statement itself on the default node: it drops the plain tables it names and the
+    // distributed tables' shells. Dropping one distributed table alone, IF EXISTS is added, so a
+    // shell dropped on the default node does not block it.
     NodePtr shell(tree::DeepCopy(ctx.stmt.node()), tree::FreeNode);
-    shell->drop_stmt->missing_ok = true;
+    if (d->n_objects == 1) shell->drop_stmt->missing_ok = true;
     auto shell_task = ShellTask(ctx, shell.get());
     if (!shell_task) return std::move(shell_task).error();
     p.tasks.push_back(std::move(*shell_task));
-    for (uint32_t i = 0; i < t->shard_count; i++) {
-      const Shard& s = ShardFor(ctx.catalog, *t, i);
-      NodePtr copy(tree::DeepCopy(ctx.stmt.node()), tree::FreeNode);
-      PgQuery__List* names = copy->drop_stmt->objects[0]->list;
-      tree::SetString(&names->items[names->n_items - 1]->string->sval, s.RelName());
-      auto task = MakeTask(copy.get(), ToNodeRef(*ctx.catalog.FindNode(s.node_id)), s.id, {});
-      if (!task) return std::move(task).error();
-      p.tasks.push_back(std::move(*task));
+    // Then, per distributed table, one DROP per shard (the statement with only that object, renamed).
+    std::string names;
+    for (const auto& [pos, t] : dist) {
+      for (uint32_t i = 0; i < t->shard_count; i++) {
+        const Shard& s = ShardFor(ctx.catalog, *t, i);
+        NodePtr copy(tree::DeepCopy(ctx.stmt.node()), tree::FreeNode);
+        PgQuery__DropStmt* ds = copy->drop_stmt;
+        for (size_t k = 0; k < ds->n_objects; k++) {
+          if (k != pos) tree::FreeNode(ds->objects[k]);
+        }
+        ds->objects[0] = ds->objects[pos];
+        ds->n_objects = 1;
+        PgQuery__List* shard_names = ds->objects[0]->list;
+        tree::SetString(&shard_names->items[shard_names->n_items - 1]->string->sval, s.RelName());
+        auto task = MakeTask(copy.get(), ToNodeRef(*ctx.catalog.FindNode(s.node_id)), s.id, {});
+        if (!task) return std::move(task).error();
+        p.tasks.push_back(std::move(*task));
+      }
+      p.commands.push_back(DropDistributedTableCmd{t->schema, t->name});
+      names += (names.empty() ? "" : ", ") + t->name;
     }
-    p.commands.push_back(DropDistributedTableCmd{t->schema, t->name});
     p.command_tag = "DROP TABLE";
-    p.description = "DROP TABLE on " + std::to_string(t->shard_count) + " shards of " + t->name;
+    p.description = "DROP TABLE on the default node and every shard of " + names;
     return p;
   }
   if (d->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX && !ctx.catalog.tables().empty()) {

@@ -121,3 +121,19 @@ def test_pgbench_distributed_accounts(cluster, distributed, mode):
 def test_pgbench_builtin_script_on_distributed_accounts(cluster, distributed, mode):
     """The built-in script first looks pgbench_accounts up in pg_class: the shell on the default node answers."""
     run_mode(cluster, distributed, mode)
+
+
+def test_pgbench_init_again_drops_the_distributed_table(cluster, distributed):
+    """`pgbench -i` a second time drops its four tables in one statement, the distributed one included
+    (its shards and its shell), and creates them again as plain tables."""
+    out = pgbench(cluster.port, "-i", "-s", "1", "-q")
+    assert "done" in out
+    with contextlib.closing(cluster.connect()) as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM jade_tables WHERE table_name = 'pgbench_accounts'")
+        assert cur.fetchone()[0] == 0
+        cur.execute("SELECT count(*) FROM pgbench_accounts")
+        assert cur.fetchone()[0] == 100000
+    for w in cluster.workers:
+        with contextlib.closing(w.connect()) as wc, wc.cursor() as cur:
+            cur.execute("SELECT count(*) FROM pg_class WHERE relname ~ '^pgbench_accounts_[0-9]+$'")
+            assert cur.fetchone()[0] == 0, w.name

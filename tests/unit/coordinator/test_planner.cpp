@@ -297,6 +297,16 @@ TEST_CASE("DDL propagation renames relations, indexes and constraints per shard"
   CHECK(drop->tasks[4].sql == "DROP TABLE items_102011");
   REQUIRE(drop->commands.size() == 1);
   CHECK(std::holds_alternative<DropDistributedTableCmd>(drop->commands[0]));
+  // Several tables at once (pgbench -i drops its four): the statement on the default node (plain
+  // tables and shells), then each distributed table's shards.
+  auto many = PlanSql(c, "DROP TABLE IF EXISTS items, plain_t, users CASCADE");
+  REQUIRE(many.ok());
+  REQUIRE(many->tasks.size() == 1 + 4 + 3);
+  CHECK(many->tasks[0].sql == "DROP TABLE IF EXISTS items, plain_t, users CASCADE");
+  CHECK(many->tasks[0].node.id == c.DefaultNode()->id);
+  CHECK(many->tasks[1].sql == "DROP TABLE IF EXISTS items_102008 CASCADE");
+  CHECK(many->tasks[5].sql == "DROP TABLE IF EXISTS users_102012 CASCADE");
+  CHECK(many->commands.size() == 2);
   auto add = PlanSql(c, "ALTER TABLE items ADD COLUMN note text");
   REQUIRE(add.ok());
   REQUIRE(add->commands.size() == 1);
