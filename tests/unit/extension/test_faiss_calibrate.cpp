@@ -15,9 +15,33 @@ using namespace jade::ext::engine::testing;
 
 namespace {
 
-// Recall@k of an IVF-Flat search with nprobe over all rows of x (lists held in memory).
+// Candidates of one query in its nprobe nearest lists, scored by the codec, best first.
+std::vector<std::pair<float, int64_t>> ProbeCandidates(const IvfCodec& codec, const std::vector<int64_t>& assign,
+                                                       const std::vector<uint8_t>& codes, const float* q,
+                                                       int64_t nprobe) {
+    std::vector<int64_t> lists(nprobe);
+    std::vector<float> coarse(nprobe);
+    codec.NearestLists(q, nprobe, lists.data(), coarse.data());
+    auto sc = codec.NewScanner(q);
+    std::vector<std::pair<float, int64_t>> c;
+    for (int64_t j = 0; j < nprobe; j++) {
+        sc->SetList(lists[j], coarse[j]);
+        for (size_t i = 0; i < assign.size(); i++) {
+            if (assign[i] != lists[j]) continue;
+            float d;
+            sc->Score(1, codes.data() + i * codec.code_size(), &d);
+            c.push_back({d, static_cast<int64_t>(i)});
+        }
+    }
+    std::sort(c.begin(), c.end());
+    return c;
+}
+
+// Recall@k on held-out queries of an IVF search with nprobe over all rows of x (lists held in
+// memory). With share > 0 the best `share` of the candidates (by code distance) are re-ranked
+// exactly, as the AM's scan does; with share 0 the code distances are final (IVF-Flat).
 double IvfRecall(const IvfCodec& codec, const std::vector<float>& x, const std::vector<float>& queries, int64_t nprobe,
-                 int k) {
+                 int k, double share = 0) {
     int dim = codec.dim();
     int64_t n = static_cast<int64_t>(x.size()) / dim;
     std::vector<int64_t> assign(n);
@@ -27,21 +51,14 @@ double IvfRecall(const IvfCodec& codec, const std::vector<float>& x, const std::
     double total = 0;
     for (int64_t qi = 0; qi < nq; qi++) {
         const float* q = queries.data() + qi * dim;
-        std::vector<int64_t> lists(nprobe);
-        std::vector<float> coarse(nprobe);
-        codec.NearestLists(q, nprobe, lists.data(), coarse.data());
-        auto sc = codec.NewScanner(q);
-        std::vector<std::pair<float, int64_t>> c;
-        for (int64_t j = 0; j < nprobe; j++) {
-            sc->SetList(lists[j], coarse[j]);
-            for (int64_t i = 0; i < n; i++) {
-                if (assign[i] != lists[j]) continue;
-                float d;
-                sc->Score(1, codes.data() + i * codec.code_size(), &d);
-                c.push_back({d, i});
-            }
+        std::vector<std::pair<float, int64_t>> c = ProbeCandidates(codec, assign, codes, q, nprobe);
+        if (share > 0) {
+            size_t depth = std::max<size_t>(k, static_cast<size_t>(share * static_cast<double>(c.size()) + 0.5));
+            c.resize(std::min(depth, c.size()));
+            for (auto& e : c)
+                e.first = static_cast<float>(OperatorDistance(codec.metric(), q, x.data() + e.second * dim, dim));
+            std::sort(c.begin(), c.end());
         }
-        std::sort(c.begin(), c.end());
         std::vector<int64_t> top;
         for (size_t j = 0; j < std::min<size_t>(k, c.size()); j++) top.push_back(c[j].second);
         total += Recall(ExactKnn(codec.metric(), x, dim, q, k), top.data(), static_cast<int64_t>(top.size()));
@@ -118,50 +135,6 @@ TEST_CASE("calibrate: HNSW truth covers the whole graph beyond the IVF sample si
     CHECK(ef <= 200);
 }
 
-namespace {
-
-// Recall@k on held-out queries when the best `share` of the candidates in nprobe lists (by code
-// distance) are re-ranked exactly, as the AM's scan does.
-double RerankRecall(const IvfCodec& codec, const std::vector<float>& x, const std::vector<float>& queries,
-                    int64_t nprobe, double share, int k) {
-    int dim = codec.dim();
-    int64_t n = static_cast<int64_t>(x.size()) / dim;
-    std::vector<int64_t> assign(n);
-    std::vector<uint8_t> codes(n * codec.code_size());
-    codec.AssignEncode(n, x.data(), assign.data(), codes.data());
-    int64_t nq = static_cast<int64_t>(queries.size()) / dim;
-    double total = 0;
-    for (int64_t qi = 0; qi < nq; qi++) {
-        const float* q = queries.data() + qi * dim;
-        std::vector<int64_t> lists(nprobe);
-        std::vector<float> coarse(nprobe);
-        codec.NearestLists(q, nprobe, lists.data(), coarse.data());
-        auto sc = codec.NewScanner(q);
-        std::vector<std::pair<float, int64_t>> c;
-        for (int64_t j = 0; j < nprobe; j++) {
-            sc->SetList(lists[j], coarse[j]);
-            for (int64_t i = 0; i < n; i++) {
-                if (assign[i] != lists[j]) continue;
-                float d;
-                sc->Score(1, codes.data() + i * codec.code_size(), &d);
-                c.push_back({d, i});
-            }
-        }
-        std::sort(c.begin(), c.end());
-        size_t depth = std::max<size_t>(k, static_cast<size_t>(share * static_cast<double>(c.size()) + 0.5));
-        std::vector<std::pair<double, int64_t>> exact;
-        for (size_t j = 0; j < std::min(depth, c.size()); j++)
-            exact.push_back({OperatorDistance(codec.metric(), q, x.data() + c[j].second * dim, dim), c[j].second});
-        std::sort(exact.begin(), exact.end());
-        std::vector<int64_t> top;
-        for (size_t j = 0; j < std::min<size_t>(k, exact.size()); j++) top.push_back(exact[j].second);
-        total += Recall(ExactKnn(codec.metric(), x, dim, q, k), top.data(), static_cast<int64_t>(top.size()));
-    }
-    return total / nq;
-}
-
-}  // namespace
-
 TEST_CASE("calibrate: IVF re-rank share keeps what the probed lists hold", "[faiss][calibrate]") {
     const int dim = 32;
     const int64_t n = 4000;
@@ -179,8 +152,8 @@ TEST_CASE("calibrate: IVF re-rank share keeps what the probed lists hold", "[fai
     CHECK(pq_share <= 1.0);
     CHECK(sq_share < pq_share);
     // Re-ranking that share on held-out queries keeps (nearly) all the lists hold.
-    double all = RerankRecall(*pq, x, held_out, nprobe, 1.0, 10);
-    CHECK(RerankRecall(*pq, x, held_out, nprobe, pq_share, 10) >= all - 0.03);
+    double all = IvfRecall(*pq, x, held_out, nprobe, 10, 1.0);
+    CHECK(IvfRecall(*pq, x, held_out, nprobe, 10, pq_share) >= all - 0.03);
     // Keeping less needs a shallower depth.
     CHECK(CalibrateRerankShare(*pq, x.data(), n, nprobe, 0.95, 0.5) <= pq_share);
     CHECK(CalibrateRerankShare(*pq, x.data(), 5, nprobe, 0.95, 0.99) == 1.0);  // too few rows
