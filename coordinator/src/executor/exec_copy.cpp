@@ -18,13 +18,6 @@
 namespace jade::coord::exec {
 namespace {
 
-// An ErrorResponse field list from an Error.
-wire::ErrorFields Fields(const Error& e) {
-    wire::ErrorFields f{{'S', "ERROR"}, {'V', "ERROR"}, {'C', e.sqlstate}, {'M', e.message}};
-    if (!e.detail.empty()) f.emplace_back('D', e.detail);
-    return f;
-}
-
 // Frees a COPY after the callback that finished it has returned.
 template <typename T>
 void Retire(uv_loop_t* loop, std::unique_ptr<T>& copy, std::set<CopyTarget*>& live) {
@@ -89,10 +82,10 @@ void ClientSession::RunCopyIn(const StatementExec& exec, const Plan& plan, DoneF
                 st->copy->Finish();
             } else if (type == 'f') {
                 auto r = wire::DecodeCopyFail(payload);
-                st->copy->Abort(Fields(MakeError(iostate::kQueryCanceled,
+                st->copy->Abort(wire::ErrorFieldsOf(MakeError(iostate::kQueryCanceled,
                                                  "COPY from stdin failed: " + (r ? *r : std::string("no reason")))));
             } else {
-                st->copy->Abort(Fields(MakeError(iostate::kProtocolViolation, std::string("unexpected message type ") +
+                st->copy->Abort(wire::ErrorFieldsOf(MakeError(iostate::kProtocolViolation, std::string("unexpected message type ") +
                                                                                   type + " during COPY from stdin")));
             }
             finish();
@@ -166,12 +159,12 @@ void ClientSession::RunDistribute(const StatementExec& exec, const Plan& plan, D
     StatementExec exec_copy = exec;
     cb.on_done = [this, described, error, req, fail, plan_copy, exec_copy, done](const Error* err) {
         if (*error || err != nullptr) {
-            fail(*error ? **error : Fields(*err));
+            fail(*error ? **error : wire::ErrorFieldsOf(*err));
             return;
         }
         auto steps_or = PlanDistribution(server_.store().catalog(), req, *described);
         if (!steps_or) {
-            fail(Fields(steps_or.error()));
+            fail(wire::ErrorFieldsOf(steps_or.error()));
             return;
         }
         auto steps = std::make_shared<DistributionSteps>(std::move(steps_or).value());

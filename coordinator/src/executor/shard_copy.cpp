@@ -6,6 +6,7 @@
 #include "copy/copy_binary.h"
 #include "executor/result_relay.h"
 #include "executor/two_phase.h"
+#include "wire/messages/error_response.h"
 
 namespace jade::coord::exec {
 namespace {
@@ -18,14 +19,6 @@ LaneOp Sql(std::string sql, int tag) {
     op.tag = tag;
     op.send = [sql = std::move(sql)](PGconn* pg) { return PQsendQuery(pg, sql.c_str()) == 1; };
     return op;
-}
-
-// An ErrorResponse field list for a coordinator error.
-wire::ErrorFields FieldsOf(const Error& e) {
-    wire::ErrorFields f{{'S', "ERROR"}, {'V', "ERROR"}, {'C', e.sqlstate}, {'M', e.message}};
-    if (!e.detail.empty()) f.emplace_back('D', e.detail);
-    if (!e.hint.empty()) f.emplace_back('H', e.hint);
-    return f;
 }
 
 }  // namespace
@@ -119,7 +112,7 @@ void ShardCopy::Start() {
         }
     };
     cb.on_done = [this](const Error* err) {
-        if (err != nullptr) Fail(FieldsOf(*err));
+        if (err != nullptr) Fail(wire::ErrorFieldsOf(*err));
         run_done_ = true;
         OnRunDone();
     };
@@ -163,7 +156,7 @@ void ShardCopy::StartSource() {
     };
     cb.on_done = [this](const Error* err) {
         if (err != nullptr) {
-            Fail(FieldsOf(*err));
+            Fail(wire::ErrorFieldsOf(*err));
             EndCopies("the source table could not be read");
         }
         input_done_ = true;
@@ -193,7 +186,7 @@ void ShardCopy::Feed(std::string_view data) {
         if (buf_[shard].size() >= kBatch) SendBatch(shard);
     });
     if (!s) {
-        Fail(FieldsOf(s.error()));
+        Fail(wire::ErrorFieldsOf(s.error()));
         EndCopies("COPY aborted by the coordinator");
     }
 }
@@ -229,7 +222,7 @@ void ShardCopy::Finish() {
             buf_[shard].append(row.data(), row.size());
         });
         if (!s) {
-            Fail(FieldsOf(s.error()));
+            Fail(wire::ErrorFieldsOf(s.error()));
             EndCopies("COPY aborted by the coordinator");
         } else {
             EndCopies(nullptr);
@@ -298,14 +291,14 @@ void ShardCopy::Commit() {
     if (all && cb_.before_commit) {
         Status s = cb_.before_commit();
         if (!s) {
-            Fail(FieldsOf(s.error()));
+            Fail(wire::ErrorFieldsOf(s.error()));
             all = false;
         }
     }
     if (all) {
         Status s = log_.LogCommit(txid_);
         if (!s) {
-            Fail(FieldsOf(s.error()));
+            Fail(wire::ErrorFieldsOf(s.error()));
             all = false;
         }
     }

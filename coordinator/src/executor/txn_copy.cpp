@@ -5,19 +5,9 @@
 
 #include "copy/copy_binary.h"
 #include "executor/result_relay.h"
+#include "wire/messages/error_response.h"
 
 namespace jade::coord::exec {
-namespace {
-
-// An ErrorResponse field list for a coordinator error.
-wire::ErrorFields FieldsOf(const Error& e) {
-    wire::ErrorFields f{{'S', "ERROR"}, {'V', "ERROR"}, {'C', e.sqlstate}, {'M', e.message}};
-    if (!e.detail.empty()) f.emplace_back('D', e.detail);
-    if (!e.hint.empty()) f.emplace_back('H', e.hint);
-    return f;
-}
-
-}  // namespace
 
 TxnCopy::TxnCopy(uv_loop_t* loop, ConnSource* source, CopyPlan plan, Callbacks cb,
                  std::function<void(uint32_t)> wrote_node)
@@ -50,7 +40,7 @@ void TxnCopy::Start() {
 void TxnCopy::Feed(std::string_view data) {
     if (error_) return;  // discarded until the end of input, as PostgreSQL does
     Status s = splitter_.Feed(data, [this](uint32_t shard, std::string_view row) { Collect(shard, row); });
-    if (!s) Fail(FieldsOf(s.error()));
+    if (!s) Fail(wire::ErrorFieldsOf(s.error()));
     UpdatePause();
 }
 
@@ -116,7 +106,7 @@ void TxnCopy::SendNext(NodeQueue& q) {
     cb.on_done = [this, alive, node_id](const Error* err) {
         if (!*alive) return;
         if (err != nullptr) {
-            Fail(FieldsOf(*err));
+            Fail(wire::ErrorFieldsOf(*err));
         } else if (!error_ && wrote_node_) {
             wrote_node_(node_id);
         }
@@ -137,7 +127,7 @@ void TxnCopy::Finish() {
     input_done_ = true;
     if (!error_) {
         Status s = splitter_.Finish([this](uint32_t shard, std::string_view row) { Collect(shard, row); });
-        if (!s) Fail(FieldsOf(s.error()));
+        if (!s) Fail(wire::ErrorFieldsOf(s.error()));
         for (size_t i = 0; i < buf_.size(); ++i) Enqueue(i);
     }
     MaybeDone();

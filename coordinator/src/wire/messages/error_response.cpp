@@ -6,7 +6,7 @@
 namespace jade::coord::wire {
 
 // Maps an Error onto the S/V/C/M/D/H/P fields PostgreSQL sends.
-void WriteError(std::string* out, const Error& error, bool fatal) {
+ErrorFields ErrorFieldsOf(const Error& error, bool fatal) {
     ErrorFields f;
     const char* severity = fatal ? "FATAL" : "ERROR";
     f.emplace_back('S', severity);
@@ -16,7 +16,11 @@ void WriteError(std::string* out, const Error& error, bool fatal) {
     if (!error.detail.empty()) f.emplace_back('D', error.detail);
     if (!error.hint.empty()) f.emplace_back('H', error.hint);
     if (error.position > 0) f.emplace_back('P', std::to_string(error.position));
-    WriteErrorFields(out, 'E', f);
+    return f;
+}
+
+void WriteError(std::string* out, const Error& error, bool fatal) {
+    WriteErrorFields(out, 'E', ErrorFieldsOf(error, fatal));
 }
 
 // Writes the fields, each as code byte + string, then the terminating zero byte.

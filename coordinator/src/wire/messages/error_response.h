@@ -17,6 +17,9 @@ namespace jade::coord::wire {
 /** ErrorResponse/NoticeResponse fields as (field code, value), in sending order. */
 using ErrorFields = std::vector<std::pair<char, std::string>>;
 
+// The S/V/C/M/D/H/P fields PostgreSQL would send for a coordinator error (severity ERROR, or
+// FATAL when `fatal`); a missing SQLSTATE becomes XX000.
+ErrorFields ErrorFieldsOf(const Error& error, bool fatal = false);
 // Writes an ErrorResponse for a coordinator error (severity ERROR, or FATAL when `fatal`).
 void WriteError(std::string* out, const Error& error, bool fatal = false);
 // Writes an ErrorResponse ('E') or NoticeResponse ('N') from raw fields.
