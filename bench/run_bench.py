@@ -69,7 +69,8 @@ def parse_args(argv):
     g.add_argument("--query-fvecs", help="query vectors (.fvecs) for --dataset fvecs")
     g.add_argument("--gt-cache", default=groundtruth.DEFAULT_CACHE, help="ground-truth cache dir ('' = none)")
     g = p.add_argument_group("index configurations")
-    g.add_argument("--configs", help="comma list of: " + ", ".join(cfgmod.ALL_CONFIGS))
+    g.add_argument("--configs", help="comma list of: " + ", ".join(cfgmod.ALL_CONFIGS) +
+                   "; 'none' = no single-server configurations (with no --extra-config: only the coordinator part)")
     g.add_argument("--extra-config", action="append", default=[],
                    help="NAME|AM (embedding {opclass}) WITH (...)|GUC=v1,v2 (repeatable)")
     g.add_argument("--lists", type=int, help="IVF lists (default round(sqrt(N)))")
@@ -124,7 +125,7 @@ def resolve(args):
     pick = lambda name: getattr(args, name) if getattr(args, name) is not None else pre[name]  # noqa: E731
     opts = {
         "datasets": args.dataset or pre["datasets"], "n": pick("n"), "dim": pick("dim"), "queries": pick("queries"),
-        "configs": args.configs.split(",") if args.configs else list(pre["configs"]),
+        "configs": _configs(args.configs, pre),
         "nprobe_sweep": ints(args.nprobe_sweep) if args.nprobe_sweep else pre["nprobe_sweep"],
         "ef_sweep": ints(args.ef_sweep) if args.ef_sweep else pre["ef_sweep"],
         "repeats": pick("repeats"), "exact_queries": _pick_opt(args, pre, "exact_queries"),
@@ -147,6 +148,13 @@ def resolve(args):
     settings.update(dict(kv.split("=", 1) for kv in args.pg_setting))
     opts["pg_settings"] = settings
     return opts
+
+
+def _configs(flag, pre):
+    """--configs: the preset's list when absent, none for 'none', else the comma list."""
+    if not flag:
+        return list(pre["configs"])
+    return [] if flag.strip() == "none" else flag.split(",")
 
 
 def _pick_opt(args, pre, name):
@@ -213,7 +221,10 @@ def main(argv=None):
     t_start = time.time()
     sampler = machine.LoadSampler().start()
     sets = make_datasets(args, opts)
-    meta["dataset_names"] = [ds.name for ds in sets]
+    # No single-server configuration (--configs none, no --extra-config): the server still starts (its
+    # versions and settings go into the report header) but no dataset is loaded on it.
+    single_sets = sets if (opts["configs"] or opts["extra"]) else []
+    meta["dataset_names"] = [ds.name for ds in single_sets]
     records = []
     jsonl = os.path.join(out_dir, "records.jsonl")
     try:
@@ -222,7 +233,7 @@ def main(argv=None):
             _write_meta(out_dir, meta, t_start, sampler)  # lets --report-from use a run that is stopped early
             log("PostgreSQL %s with jadevector %s; access methods: %s" %
                 (srv.info["server_version"], srv.info["extension_version"], ", ".join(srv.info["access_methods"])))
-            for ds in sets:
+            for ds in single_sets:
                 run_dataset(srv, ds, args, opts, records, run_id, jsonl)
         if sets and opts["coordinator"] != "off":
             run_coordinator(build_dir, sets[0], args, opts, records, run_id, jsonl)
