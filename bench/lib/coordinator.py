@@ -2,8 +2,8 @@
 coordinator's own costs measured against direct access to the workers.
 
 Measured per cluster size (workers = 1 and 3), with the table hash-distributed on `id`:
-  * COPY rate through the coordinator (text COPY: the coordinator does not accept binary COPY into a
-    distributed table; no index on the table yet);
+  * COPY rate through the coordinator (text COPY, the format most loaders send; the coordinator also
+    accepts binary COPY into a distributed table, not measured here; no index on the table yet);
   * CREATE INDEX through the coordinator (propagated to every shard), then the kNN sweep exactly as on
     a single server (recall@10/@100 vs the same exact ground truth, single-client QPS and latency,
     multi-client QPS) with the search GUCs SET through the coordinator session;
