@@ -64,18 +64,19 @@ def sweep_rows(records, dataset):
             "QPS %s clients" % (clients or "N"), "backend heap MB", "heap growth MB", "shared buffers touched MB"], rows
 
 
-def best_rows(records, dataset, threshold=0.95):
-    """Per configuration, the setting with the highest single-client QPS among those with recall@10 >= threshold."""
-    rows, order = [], []
+def _ok_records_by_config(records, dataset):
+    """The single-server records of a dataset that completed, grouped by configuration in run order."""
     by_config = {}
     for r in records:
-        if r.get("dataset") != dataset or r["status"] != "ok" or r.get("kind") == "coordinator":
-            continue
-        if r["config"] not in by_config:
-            order.append(r["config"])
-        by_config.setdefault(r["config"], []).append(r)
-    for config in order:
-        recs = by_config[config]
+        if r.get("dataset") == dataset and r["status"] == "ok" and r.get("kind") != "coordinator":
+            by_config.setdefault(r["config"], []).append(r)
+    return list(by_config.items())
+
+
+def best_rows(records, dataset, threshold=0.95):
+    """Per configuration, the setting with the highest single-client QPS among those with recall@10 >= threshold."""
+    rows = []
+    for config, recs in _ok_records_by_config(records, dataset):
         good = [r for r in recs if r["recall10"] >= threshold]
         if not good:
             rows.append([config, "not reached (best recall@10 %.4f)" % max(r["recall10"] for r in recs),
@@ -106,16 +107,8 @@ PGVECTOR_QUOTED = [(40, 0.914, 537.0), (160, 0.929, 268.0)]
 
 def target_rows(records, dataset):
     """Per configuration: the issue's targets checked against this run's records ("yes"/"no" + the figure)."""
-    by_config, order = {}, []
-    for r in records:
-        if r.get("dataset") != dataset or r["status"] != "ok" or r.get("kind") == "coordinator":
-            continue
-        if r["config"] not in by_config:
-            order.append(r["config"])
-        by_config.setdefault(r["config"], []).append(r)
     rows = []
-    for config in order:
-        recs = by_config[config]
+    for config, recs in _ok_records_by_config(records, dataset):
         ok = [r for r in recs if r["recall10"] >= TARGET_RECALL10 and r["single"]["p95_ms"] < TARGET_P95_MS]
         if ok:
             b = max(ok, key=lambda r: r["single"]["qps"])
