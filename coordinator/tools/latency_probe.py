@@ -225,23 +225,30 @@ def server_pids(cl):
     return cl.coordinator.pid(), workers
 
 
-def topk_cpu(cl, shard_map, queries, nprobe, rounds=3):
-    """CPU per query (coordinator, workers) through the coordinator and with the client fanning out."""
-    coord_pid, worker_pids = server_pids(cl)
+def knn_sessions(cl, shard_map, queries, nprobe):
+    """A prepared top-10 statement through the coordinator ("knn") and on each shard directly ("k"),
+    both warmed up (plans, caches, connection pools) on the first 50 queries: (coord, conns, params)."""
     coord = Pq(cl.dsn())
     coord.execute("SET jadevector.nprobe = %d" % nprobe)
     coord.prepare("knn", "SELECT id FROM %s ORDER BY embedding <-> $1 LIMIT 10" % TABLE, 1)
+    params = [vec_binary(q) for q in queries]
     conns = []
     for name, port in shard_map:
         c = Pq("host=127.0.0.1 port=%d dbname=postgres user=postgres" % port)
         c.execute("SET jadevector.nprobe = %d" % nprobe)
         c.prepare("k", "SELECT id FROM %s ORDER BY embedding <-> $1 LIMIT 10" % name, 1)
         conns.append(c)
-    params = [vec_binary(q) for q in queries]
-    for p in params[:50]:  # warm-up of both paths (plans, caches)
+    for p in params[:50]:
         coord.run("knn", p, True)
         for c in conns:
             c.run("k", p, True)
+    return coord, conns, params
+
+
+def topk_cpu(cl, shard_map, queries, nprobe, rounds=3):
+    """CPU per query (coordinator, workers) through the coordinator and with the client fanning out."""
+    coord_pid, worker_pids = server_pids(cl)
+    coord, conns, params = knn_sessions(cl, shard_map, queries, nprobe)
     coord_cpu = via_workers = direct_workers = 0.0
     for _ in range(rounds):  # alternating, so background work (autovacuum, ...) spreads over both
         c0, w0 = cpu_seconds({coord_pid}), cpu_seconds(worker_pids)
@@ -267,20 +274,7 @@ def topk_cpu(cl, shard_map, queries, nprobe, rounds=3):
 def topk(cl, shard_map, queries, nprobe):
     """Per query, interleaved (so load from elsewhere hits both alike): the coordinator's latency,
     then each shard's own query on its worker, one at a time; returns (coordinator, slowest shard)."""
-    coord = Pq(cl.dsn())
-    coord.execute("SET jadevector.nprobe = %d" % nprobe)
-    coord.prepare("knn", "SELECT id FROM %s ORDER BY embedding <-> $1 LIMIT 10" % TABLE, 1)
-    params = [vec_binary(q) for q in queries]
-    conns = []
-    for name, port in shard_map:
-        c = Pq("host=127.0.0.1 port=%d dbname=postgres user=postgres" % port)
-        c.execute("SET jadevector.nprobe = %d" % nprobe)
-        c.prepare("k", "SELECT id FROM %s ORDER BY embedding <-> $1 LIMIT 10" % name, 1)
-        conns.append(c)
-    for p in params[:50]:  # warm-up: plans, caches, connection pools
-        coord.run("knn", p, True)
-        for c in conns:
-            c.run("k", p, True)
+    coord, conns, params = knn_sessions(cl, shard_map, queries, nprobe)
     lat_c, worst, total, together = [], [], [], []
     for p in params:
         t0 = time.perf_counter()
