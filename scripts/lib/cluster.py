@@ -53,6 +53,12 @@ LIGHT_WORKER_SETTINGS = {
     "wal_level": "replica",
     "max_wal_senders": "0",
     "max_replication_slots": "0",
+    # Every worker session loads jadevector at its start, so its settings (hnsw.ef_search,
+    # jadevector.nprobe, ...) are real from the first statement: the coordinator relays a client's
+    # SET/RESET/SHOW to pooled worker sessions, and in a session that has not yet used a vector
+    # function PostgreSQL would keep them as untyped placeholders (RESET then shows '', not 40).
+    # Loading after fork keeps FAISS/OpenMP out of the postmaster.
+    "session_preload_libraries": "'jadevector'",
 }
 
 
