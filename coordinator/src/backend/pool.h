@@ -6,7 +6,7 @@
 // goes away is noticed and its connections dropped. Non-numeric host names are resolved once with
 // uv_getaddrinfo (libuv's thread pool), so the loop never blocks on DNS.
 // Session settings: a connection remembers which settings it carries (applied_settings); the
-// executor replays or resets them on acquire (executor/conn_lease).
+// transaction coordinator replays or resets them on acquire (transaction/transaction_coordinator.h).
 #pragma once
 
 #include <uv.h>

@@ -12,7 +12,7 @@
 // carries the server's schema epoch (bumped around every DDL statement the coordinator runs); a
 // connection whose cache is from an older epoch, or whose statements may be lost or stale
 // (Forget), runs DEALLOCATE ALL before its next use outside an open worker transaction
-// (ClientSession::SetupSql) and starts empty. Pure bookkeeping, no I/O.
+// (TransactionCoordinator::SetupStatements) and starts empty. Pure bookkeeping, no I/O.
 #pragma once
 
 #include <cstddef>

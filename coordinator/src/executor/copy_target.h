@@ -24,8 +24,11 @@ public:
         std::function<void()> on_resume;  ///< unsent data drained: feed again
         /** Finished: rows copied, or the error (worker fields kept). */
         std::function<void(bool ok, uint64_t rows, const wire::ErrorFields& error, bool unresolved)> on_done;
-        /** ShardCopy: every participant prepared; an error rolls everything back. */
-        std::function<Status()> before_commit;
+        /**
+         * ShardCopy: every participant prepared; answer through the callback (it may be later);
+         * an error rolls everything back (TwoPhaseCommit::SetBeforeCommit).
+         */
+        std::function<void(std::function<void(Status)> answer)> before_commit;
     };
 
     virtual ~CopyTarget() = default;

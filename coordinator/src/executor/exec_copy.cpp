@@ -1,15 +1,15 @@
-// exec_copy.cpp — COPY FROM STDIN into a distributed table, and create_distributed_table() on a
-// table that already exists on the default node (shards created, rows moved, the source kept as
-// an empty, write-guarded catalog shell). Both stream through ShardCopy (shard_copy.h): atomic
-// via 2PC, bounded memory.
+// exec_copy.cpp — kCopyIn: COPY FROM STDIN into a distributed table, and kDistributeTable:
+// create_distributed_table() on a table that already exists on the default node (shards
+// created, rows moved, the source kept as an empty, write-guarded catalog shell). Both stream
+// through ShardCopy (shard_copy.h: atomic via 2PC, bounded memory); a COPY inside a transaction
+// block goes into the block's worker transactions through TxnCopy. See statement_executor.h.
 #include <cstdlib>
 
-#include "backend/pool.h"
-#include "executor/client_session.h"
 #include "executor/result_relay.h"
 #include "executor/shard_copy.h"
-#include "executor/two_phase.h"
+#include "executor/statement_executor.h"
 #include "executor/txn_copy.h"
+#include "transaction/transaction_coordinator.h"
 #include "wire/io_sqlstate.h"
 #include "wire/messages/copy.h"
 #include "wire/messages/error_response.h"
@@ -30,9 +30,9 @@ void Retire(uv_loop_t* loop, std::unique_ptr<T>& copy, std::set<CopyTarget*>& li
 
 // COPY <distributed table> FROM STDIN: client CopyData → ShardCopy (on its own, 2PC) or, inside a
 // transaction block, TxnCopy (in the block's worker transactions).
-void ClientSession::RunCopyIn(const StatementExec& exec, const Plan& plan, DoneFn done) {
+void StatementExecutor::RunCopyIn(const StatementExec& exec, const Plan& plan, DoneFn done) {
     (void)exec;
-    bool in_block = txn_ != TxnState::kIdle;
+    bool in_block = txn_.in_block();
     struct State {
         std::unique_ptr<CopyTarget> copy;
         bool client_in_copy = false;
@@ -46,12 +46,11 @@ void ClientSession::RunCopyIn(const StatementExec& exec, const Plan& plan, DoneF
     auto st = std::make_shared<State>();
     auto finish = [this, st, done]() {
         if (!st->copy_done || (st->client_in_copy && !st->client_done)) return;
-        ClearCopySink();
+        client_.EndCopyIn();
         Retire(server_.loop(), st->copy, live_copies_);
         if (!st->ok) {
             wire::WriteErrorFields(&out(), 'E', st->error);
-            OnStatementError();
-            done(false);
+            StatementFailed(done);
             return;
         }
         if (st->unresolved) {
@@ -65,37 +64,35 @@ void ClientSession::RunCopyIn(const StatementExec& exec, const Plan& plan, DoneF
     CopyTarget::Callbacks cb;
     bool binary = plan.copy.format.binary;
     cb.on_ready = [this, st, finish, binary]() {
-        capture_ = false;  // the client must see CopyInResponse now
+        client_.StopCapture();  // the client must see CopyInResponse now
         wire::WriteCopyInResponse(&out(), binary, 0);
         st->client_in_copy = true;
-        Flush();
-        copy_sink_ = [this, st, finish](char type, std::string_view payload) {
+        client_.Flush();
+        client_.StartCopyIn([this, st, finish](char type, std::string_view payload) mutable {
             if (st->client_done || type == 'H' || type == 'S') return;
             if (type == 'd') {
                 st->copy->Feed(payload);
-                if (st->copy->paused()) copy_paused_ = true;
+                if (st->copy->paused()) client_.PauseCopyIn();
                 return;
             }
             st->client_done = true;
-            copy_paused_ = true;  // nothing more is read until the statement is answered
+            client_.PauseCopyIn();  // nothing more is read until the statement is answered
             if (type == 'c') {
                 st->copy->Finish();
             } else if (type == 'f') {
                 auto r = wire::DecodeCopyFail(payload);
-                st->copy->Abort(wire::ErrorFieldsOf(MakeError(iostate::kQueryCanceled,
-                                                 "COPY from stdin failed: " + (r ? *r : std::string("no reason")))));
+                st->copy->Abort(wire::ErrorFieldsOf(MakeError(
+                    iostate::kQueryCanceled, "COPY from stdin failed: " + (r ? *r : std::string("no reason")))));
             } else {
-                st->copy->Abort(wire::ErrorFieldsOf(MakeError(iostate::kProtocolViolation, std::string("unexpected message type ") +
-                                                                                  type + " during COPY from stdin")));
+                st->copy->Abort(
+                    wire::ErrorFieldsOf(MakeError(iostate::kProtocolViolation, std::string("unexpected message type ") +
+                                                                                   type + " during COPY from stdin")));
             }
             finish();
-        };
-        Pump();
+        });
+        client_.ResumeCopyIn();
     };
-    cb.on_resume = [this]() {
-        copy_paused_ = false;
-        Pump();
-    };
+    cb.on_resume = [this]() { client_.ResumeCopyIn(); };
     cb.on_done = [st, finish](bool ok, uint64_t rows, const wire::ErrorFields& error, bool unresolved) {
         st->copy_done = true;
         st->ok = ok;
@@ -105,10 +102,10 @@ void ClientSession::RunCopyIn(const StatementExec& exec, const Plan& plan, DoneF
         finish();
     };
     if (in_block) {
-        st->copy = std::make_unique<TxnCopy>(server_.loop(), this, plan.copy, std::move(cb),
-                                             [this](uint32_t node) { written_nodes_.insert(node); });
+        st->copy = std::make_unique<TxnCopy>(server_.loop(), &txn_, plan.copy, std::move(cb),
+                                             [this](uint32_t node) { txn_.MarkWritten(node); });
     } else {
-        st->copy = std::make_unique<ShardCopy>(server_.loop(), this, server_.two_phase(), plan.copy, std::move(cb));
+        st->copy = std::make_unique<ShardCopy>(server_.loop(), &txn_, server_.two_phase(), plan.copy, std::move(cb));
     }
     live_copies_.insert(st->copy.get());
     st->copy->Start();
@@ -119,7 +116,7 @@ void ClientSession::RunCopyIn(const StatementExec& exec, const Plan& plan, DoneF
 // its table, takes its rows and builds its constraints and indexes; the source's transaction
 // copies the rows out and leaves the table empty and write-guarded as the catalog shell. The
 // metadata command is appended once all have prepared, before the commit decision.
-void ClientSession::RunDistribute(const StatementExec& exec, const Plan& plan, DoneFn done) {
+void StatementExecutor::RunDistribute(const StatementExec& exec, const Plan& plan, DoneFn done) {
     constexpr int kColumns = 0, kConstraints = 1, kIndexes = 2;
     DistributeRequest req = plan.distribute;
     auto described = std::make_shared<TableDescription>();
@@ -135,7 +132,7 @@ void ClientSession::RunDistribute(const StatementExec& exec, const Plan& plan, D
     }
     auto fail = [this, done](const wire::ErrorFields& f) {
         wire::WriteErrorFields(&out(), 'E', f);
-        done(false);
+        StatementFailed(done);
     };
     TaskRun::Callbacks cb;
     cb.on_result = [described, error](size_t, int tag, backend::PgResult res) {
@@ -170,15 +167,13 @@ void ClientSession::RunDistribute(const StatementExec& exec, const Plan& plan, D
         auto steps = std::make_shared<DistributionSteps>(std::move(steps_or).value());
         auto holder = std::make_shared<std::unique_ptr<ShardCopy>>();
         CopyTarget::Callbacks scb;
-        scb.before_commit = [this, steps]() -> Status {
+        scb.before_commit = [this, steps](std::function<void(Status)> answer) {
             // The catalog may have changed while the rows moved (another session distributed
             // the same table or took these shard ids): the state machine refuses the command then.
-            JADE_TRY_STATUS(server_.store().Append(Command{steps->command}));
-            std::fprintf(stderr, "jade-coordinator: metadata: %s\n", DescribeCommand(Command{steps->command}).c_str());
-            return {};
+            server_.ProposeMetadata({Command{steps->command}}, std::move(answer));
         };
         scb.on_done = [this, holder, fail, plan_copy, exec_copy, done](bool ok, uint64_t, const wire::ErrorFields& e,
-                                                                     bool unresolved) {
+                                                                       bool unresolved) {
             Retire(server_.loop(), *holder, live_copies_);
             if (!ok) {
                 fail(e);
@@ -192,7 +187,8 @@ void ClientSession::RunDistribute(const StatementExec& exec, const Plan& plan, D
             WriteLocalRows(plan_copy.local.columns, plan_copy.local.rows, exec_copy, plan_copy.command_tag);
             done(true);
         };
-        *holder = std::make_unique<ShardCopy>(server_.loop(), this, server_.two_phase(), steps->copy_in, std::move(scb));
+        *holder =
+            std::make_unique<ShardCopy>(server_.loop(), &txn_, server_.two_phase(), steps->copy_in, std::move(scb));
         (*holder)->SetSource(steps->source);
         live_copies_.insert(holder->get());
         (*holder)->Start();

@@ -7,16 +7,16 @@
 // aggregate types as PostgreSQL gives them: OutputTypes()).
 #include <algorithm>
 
-#include "executor/client_session.h"
 #include "executor/result_relay.h"
+#include "executor/statement_executor.h"
 #include "wire/messages/extended.h"
 #include "wire/messages/row_data.h"
 
 namespace jade::coord::exec {
 
 // Writes ParameterDescription (statements only) and RowDescription/NoData for a statement.
-void ClientSession::DescribeStatement(std::shared_ptr<PreparedStmt> stmt, const Params& params, bool portal,
-                                      const std::vector<int16_t>& formats, DoneFn done) {
+void StatementExecutor::Describe(std::shared_ptr<PreparedStatement> stmt, const Params& params, bool portal,
+                                 const std::vector<int16_t>& formats, DoneFn done) {
     auto param_types = std::make_shared<std::vector<uint32_t>>(stmt->param_types);
     if (param_types->size() < params.size()) param_types->resize(params.size(), 0);
     auto write_params = [this, portal, param_types]() {

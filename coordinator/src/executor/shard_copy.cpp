@@ -5,7 +5,8 @@
 
 #include "copy/copy_binary.h"
 #include "executor/result_relay.h"
-#include "executor/two_phase.h"
+#include "transaction/two_phase_commit.h"
+#include "transaction/two_phase_log.h"
 #include "wire/messages/error_response.h"
 
 namespace jade::coord::exec {
@@ -23,7 +24,7 @@ LaneOp Sql(std::string sql, int tag) {
 
 }  // namespace
 
-ShardCopy::ShardCopy(uv_loop_t* loop, ConnSource* source, TwoPhaseLog& log, CopyPlan plan, Callbacks cb)
+ShardCopy::ShardCopy(uv_loop_t* loop, ConnSource* source, txn::TwoPhaseLog& log, CopyPlan plan, Callbacks cb)
     : loop_(loop),
       source_(source),
       log_(log),
@@ -41,15 +42,16 @@ ShardCopy::~ShardCopy() {
     *alive_ = false;
     if (run_ && !run_->done()) run_->Abort();
     if (source_run_ && !source_run_->done()) source_run_->Abort();
-    if (resolve_ && !resolve_->done()) resolve_->Abort();
+    if (commit_) commit_->Abandon();
 }
 
-// Aborts the runs and hands the callbacks to a deferred deleter.
+// Aborts the runs (a prepared participant is left to recovery) and hands the callbacks to a
+// deferred deleter.
 void ShardCopy::Abandon() {
     finished_ = true;
     if (run_ && !run_->done()) run_->Abort();
     if (source_run_ && !source_run_->done()) source_run_->Abort();
-    if (resolve_ && !resolve_->done()) resolve_->Abort();
+    if (commit_) commit_->Abandon();
     auto* cbs = new Callbacks(std::move(cb_));
     cb_ = Callbacks{};
     DeferDelete(loop_, [cbs] { delete cbs; });
@@ -58,7 +60,7 @@ void ShardCopy::Abandon() {
 // Opens one connection per shard: BEGIN; [setup;] COPY ... FROM STDIN; (data) [finish;] PREPARE.
 // Setup/finish statements carry tag -1: their errors fail the COPY, their results are not counted.
 void ShardCopy::Start() {
-    txid_ = log_.Begin();
+    commit_ = std::make_unique<txn::TwoPhaseCommit>(loop_, source_, log_);
     size_t n = plan_.shard_tasks.size();
     std::vector<Lane> lanes;
     for (size_t i = 0; i < n; ++i) {
@@ -75,8 +77,7 @@ void ShardCopy::Start() {
         if (i < plan_.shard_finish.size()) {
             for (const auto& sql : plan_.shard_finish[i]) l.ops.push_back(Sql(sql, -1));
         }
-        l.ops.push_back(Sql("PREPARE TRANSACTION '" + log_.Gid(txid_, static_cast<uint32_t>(t.shard_id)) + "'",
-                            static_cast<int>(n + i)));
+        l.ops.push_back(Sql("PREPARE TRANSACTION '" + commit_->Gid(t.shard_id) + "'", static_cast<int>(n + i)));
         lanes.push_back(std::move(l));
     }
     TaskRun::Callbacks cb;
@@ -132,7 +133,7 @@ void ShardCopy::StartSource() {
     for (const auto& sql : src.before) l.ops.push_back(Sql(sql, kSetup));
     l.ops.push_back(Sql(src.copy_out, kCopyOut));
     for (const auto& sql : src.after) l.ops.push_back(Sql(sql, kSetup));
-    l.ops.push_back(Sql("PREPARE TRANSACTION '" + log_.Gid(txid_, src.node.id) + "'", kPrepare));
+    l.ops.push_back(Sql("PREPARE TRANSACTION '" + commit_->Gid(src.node.id) + "'", kPrepare));
     TaskRun::Callbacks cb;
     cb.on_copy_data = [this](size_t, int, const char* data, int len) {
         Feed(std::string_view(data, static_cast<size_t>(len)));
@@ -284,59 +285,33 @@ void ShardCopy::OnRunDone() {
     Commit();
 }
 
-// Phase 2: log the decision, then COMMIT PREPARED (or ROLLBACK PREPARED) on each shard's node.
+// The two-phase decision over the participants that prepared themselves (each lane ended in
+// PREPARE): commit when all did and nothing failed, else roll back the prepared ones.
 void ShardCopy::Commit() {
-    bool all = !error_ && (!source_table_ || source_prepared_);
-    for (size_t i = 0; i < prepared_.size() && all; ++i) all = prepared_[i];
-    if (all && cb_.before_commit) {
-        Status s = cb_.before_commit();
-        if (!s) {
-            Fail(wire::ErrorFieldsOf(s.error()));
-            all = false;
-        }
-    }
-    if (all) {
-        Status s = log_.LogCommit(txid_);
-        if (!s) {
-            Fail(wire::ErrorFieldsOf(s.error()));
-            all = false;
-        }
-    }
-    std::vector<Lane> lanes;
-    if (source_prepared_) {
-        Lane l;
-        l.node_id = source_table_->node.id;
-        l.host = source_table_->node.host;
-        l.port = source_table_->node.port;
-        l.ops.push_back(Sql(std::string(all ? "COMMIT PREPARED '" : "ROLLBACK PREPARED '") +
-                                log_.Gid(txid_, source_table_->node.id) + "'",
-                            0));
-        lanes.push_back(std::move(l));
+    std::vector<txn::TwoPhaseCommit::Participant> participants;
+    std::vector<bool> prepared;
+    if (source_table_) {
+        participants.push_back({source_table_->node, commit_->Gid(source_table_->node.id)});
+        prepared.push_back(source_prepared_);
     }
     for (size_t i = 0; i < prepared_.size(); ++i) {
-        if (!prepared_[i]) continue;
         const Task& t = plan_.shard_tasks[i];
-        Lane l;
-        l.node_id = t.node.id;
-        l.host = t.node.host;
-        l.port = t.node.port;
-        l.ops.push_back(Sql(std::string(all ? "COMMIT PREPARED '" : "ROLLBACK PREPARED '") +
-                                log_.Gid(txid_, static_cast<uint32_t>(t.shard_id)) + "'",
-                            0));
-        lanes.push_back(std::move(l));
+        participants.push_back({t.node, commit_->Gid(t.shard_id)});
+        prepared.push_back(prepared_[i]);
     }
-    auto failed = std::make_shared<bool>(false);
-    TaskRun::Callbacks cb;
-    cb.on_result = [failed](size_t, int, backend::PgResult res) {
-        if (PQresultStatus(res.get()) == PGRES_FATAL_ERROR) *failed = true;
-    };
-    cb.on_done = [this, all, failed](const Error* err) {
-        bool unresolved = *failed || err != nullptr;
-        log_.Finish(txid_, all && !unresolved);
-        if (cb_.on_done) cb_.on_done(all, rows_, error_ ? *error_ : wire::ErrorFields{}, all && unresolved);
-    };
-    resolve_ = std::make_unique<TaskRun>(loop_, source_, std::move(lanes), std::move(cb));
-    resolve_->Start();
+    std::optional<Error> failure;
+    if (error_) failure = MakeError(sqlstate::kInternalError, "the COPY failed");
+    if (cb_.before_commit) commit_->SetBeforeCommit(cb_.before_commit);
+    auto alive = alive_;
+    commit_->Decide(std::move(participants), std::move(prepared), std::move(failure),
+                    [this, alive](const txn::TwoPhaseCommit::Outcome& outcome) {
+                        if (!*alive) return;
+                        if (!outcome.committed && !error_ && outcome.error) Fail(wire::ErrorFieldsOf(*outcome.error));
+                        if (cb_.on_done) {
+                            cb_.on_done(outcome.committed, rows_, error_ ? *error_ : wire::ErrorFields{},
+                                        outcome.unresolved);
+                        }
+                    });
 }
 
 }  // namespace jade::coord::exec

@@ -1,7 +1,7 @@
 // shard_copy.h — one atomic COPY into the shards of a distributed table.
 //
 // Each shard gets its own worker connection running BEGIN; COPY <shard> FROM STDIN; and after
-// the data PREPARE TRANSACTION; the commit decision is logged (two_phase.h) before COMMIT
+// the data PREPARE TRANSACTION; the commit decision is logged (transaction/two_phase_log.h) before COMMIT
 // PREPARED, so the rows of the whole COPY appear on every shard or on none. Input (client
 // CopyData, or a worker's COPY TO STDOUT when a table is distributed) is cut into rows by cb's
 // CopySplitter with bytes unchanged, batched per shard (kBatch) and written with PQputCopyData.
@@ -13,8 +13,9 @@
 // (constraints, indexes), and SetSource() makes the source table's transaction on the default
 // node a participant: once every shard is in COPY IN it runs lock; COPY ... TO STDOUT (fed here,
 // paused while the shards are); empty + guard; PREPARE, and commits or rolls back with the shards.
-// before_commit (the metadata append) runs when every participant has prepared, before the
-// commit decision is logged; its failure rolls everything back.
+// before_commit (the metadata proposal) runs when every participant has prepared, before the
+// commit decision is logged; its failure rolls everything back. The decision and phase 2 are
+// the transaction layer's TwoPhaseCommit (transaction/two_phase_commit.h).
 #pragma once
 
 #include <functional>
@@ -30,13 +31,16 @@
 #include "util/expected.h"
 #include "wire/messages/error_response.h"
 
-namespace jade::coord::exec {
-
+namespace jade::coord::txn {
 class TwoPhaseLog;
+class TwoPhaseCommit;
+}  // namespace jade::coord::txn
+
+namespace jade::coord::exec {
 
 class ShardCopy final : public CopyTarget {
 public:
-    ShardCopy(uv_loop_t* loop, ConnSource* source, TwoPhaseLog& log, CopyPlan plan, Callbacks cb);
+    ShardCopy(uv_loop_t* loop, ConnSource* source, txn::TwoPhaseLog& log, CopyPlan plan, Callbacks cb);
     ~ShardCopy() override;
 
     /** Makes the source table's transaction part of this COPY (call before Start). */
@@ -66,12 +70,12 @@ private:
 
     uv_loop_t* loop_;
     ConnSource* source_;
-    TwoPhaseLog& log_;
+    txn::TwoPhaseLog& log_;
     CopyPlan plan_;
     Callbacks cb_;
     CopySplitter splitter_;
     std::unique_ptr<TaskRun> run_;
-    std::unique_ptr<TaskRun> resolve_;
+    std::unique_ptr<txn::TwoPhaseCommit> commit_;  ///< the transaction id; decides and finishes
     std::optional<SourceMove> source_table_;
     std::unique_ptr<TaskRun> source_run_;
     bool source_copying_ = false;
@@ -89,7 +93,6 @@ private:
     bool finished_ = false;
     std::optional<wire::ErrorFields> error_;
     uint64_t rows_ = 0;
-    uint64_t txid_ = 0;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -1,6 +1,8 @@
 // task_run.cpp — parallel lanes of worker operations (see task_run.h).
 #include "executor/task_run.h"
 
+#include <iterator>
+
 #include "backend/cancel.h"
 
 namespace jade::coord::exec {
@@ -59,20 +61,32 @@ void TaskRun::Start() {
             }
             lanes_[i].conn = c;
             lane_of_[c] = i;
-            std::string setup = source_->SetupSql(c);
+            std::vector<std::string> setup = source_->SetupStatements(c);
             if (setup.empty()) {
                 lanes_[i].next_op = 0;
                 RunNext(i);
                 return;
             }
             lanes_[i].next_op = -1;
-            if (PQsendQuery(c->pg(), setup.c_str()) == 0) {
-                Fail(i, backend::WorkerConnectionError(c->node_id(), c->address(), PQerrorMessage(c->pg())));
-                return;
-            }
-            c->Start(this);
+            // Sent last to first (pop_back).
+            lanes_[i].setup.assign(std::make_move_iterator(setup.rbegin()), std::make_move_iterator(setup.rend()));
+            SendSetup(i);
         });
     }
+}
+
+// Sends the lane's next setup statement with the extended protocol (Parse/Bind/Execute): the
+// server refuses a text with more than one statement, so a setup statement is exactly one.
+void TaskRun::SendSetup(size_t lane) {
+    LaneState& ls = lanes_[lane];
+    std::string sql = std::move(ls.setup.back());
+    ls.setup.pop_back();
+    backend::WorkerConn* c = ls.conn;
+    if (PQsendQueryParams(c->pg(), sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) == 0) {
+        Fail(lane, backend::WorkerConnectionError(c->node_id(), c->address(), PQerrorMessage(c->pg())));
+        return;
+    }
+    c->Start(this);
 }
 
 std::shared_ptr<const StatementCall> MakeStatementCall(StatementCall call) {
@@ -197,6 +211,10 @@ void TaskRun::OnQueryDone(backend::WorkerConn* conn) {
             LaneDone(lane, true);
             return;
         }
+        if (!ls.setup.empty()) {
+            SendSetup(lane);
+            return;
+        }
         source_->SetupDone(conn);
     } else {
         const LaneOp& op = ls.spec.ops[ls.next_op];
@@ -207,7 +225,8 @@ void TaskRun::OnQueryDone(backend::WorkerConn* conn) {
                 // Prepared: remember it and execute it now (same op).
                 conn->statements.Add(op.call->key, name);
                 if (!SendPrepared(lane, name)) {
-                    Fail(lane, backend::WorkerConnectionError(conn->node_id(), conn->address(), PQerrorMessage(conn->pg())));
+                    Fail(lane,
+                         backend::WorkerConnectionError(conn->node_id(), conn->address(), PQerrorMessage(conn->pg())));
                     return;
                 }
                 if (op.single_row) PQsetSingleRowMode(conn->pg());

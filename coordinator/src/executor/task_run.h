@@ -4,8 +4,9 @@
 // a time per connection; statements that must see each other's effects, e.g. inside a
 // transaction, share a lane). Lanes run in parallel. For each lane the run asks its ConnSource
 // for a connection (pooled, or the client's pinned transaction connection), first runs the
-// source's setup SQL on it (session settings replay, BEGIN), then each op: op.send() issues the
-// PQsend* call, results flow to on_result, PQgetResult()==NULL moves to the next op.
+// source's setup statements on it (session settings replay, BEGIN; each one protocol message
+// with no parameters, so the server runs exactly one statement per message), then each op:
+// op.send() issues the PQsend* call, results flow to on_result, PQgetResult()==NULL moves on.
 // The run ends (on_done) when every lane finished; the first failure is reported, and lanes
 // that failed keep no connection (a broken one is discarded, never pooled).
 #pragma once
@@ -45,8 +46,8 @@ std::shared_ptr<const StatementCall> MakeStatementCall(StatementCall call);
 struct LaneOp {
     std::function<bool(PGconn*)> send;
     std::shared_ptr<const StatementCall> call;  ///< used instead of `send` when set
-    bool single_row = false;  ///< switch on single-row mode after sending (streaming, bounded memory)
-    int tag = 0;              ///< caller's label (task index, ...)
+    bool single_row = false;                    ///< switch on single-row mode after sending (streaming, bounded memory)
+    int tag = 0;                                ///< caller's label (task index, ...)
     /** The statement may deallocate prepared statements (DEALLOCATE, DISCARD): forget them after it. */
     bool forgets_statements = false;
 };
@@ -58,15 +59,18 @@ struct Lane {
     std::vector<LaneOp> ops;
 };
 
-/** Where lanes get connections (implemented by the client session). */
+/**
+ * Where lanes get connections: a client's transaction coordinator
+ * (transaction/transaction_coordinator.h), or a plain pool user (recovery).
+ */
 class ConnSource {
 public:
     virtual ~ConnSource() = default;
     using GotFn = std::function<void(backend::WorkerConn*, const Error*)>;
     virtual void GetConn(uint32_t node_id, const std::string& host, uint16_t port, GotFn cb) = 0;
-    /** SQL to run first on this connection ("" = none): settings replay, BEGIN. */
-    virtual std::string SetupSql(backend::WorkerConn* conn) = 0;
-    /** Setup SQL ran successfully. */
+    /** Statements to run first on this connection, each on its own: settings replay, BEGIN. */
+    virtual std::vector<std::string> SetupStatements(backend::WorkerConn* conn) = 0;
+    /** The setup statements ran successfully. */
     virtual void SetupDone(backend::WorkerConn* conn) = 0;
     /** The lane is finished with the connection; `broken`: never reuse it. */
     virtual void PutConn(backend::WorkerConn* conn, bool broken) = 0;
@@ -114,16 +118,18 @@ private:
     struct LaneState {
         Lane spec;
         backend::WorkerConn* conn = nullptr;
-        int next_op = -1;  ///< -1 = setup running
+        int next_op = -1;                ///< -1 = setup running
+        std::vector<std::string> setup;  ///< setup statements still to send
         bool setup_failed = false;
         bool done = false;
         bool silenced = false;
-        bool paused = false;  ///< paused by PauseLane (PauseAll/ResumeAll keep it paused)
+        bool paused = false;    ///< paused by PauseLane (PauseAll/ResumeAll keep it paused)
         std::string preparing;  ///< name being prepared for the current op's StatementCall ("" = none)
         bool prepare_failed = false;
     };
 
     void RunNext(size_t lane);
+    void SendSetup(size_t lane);
     bool SendCall(size_t lane);
     bool SendPrepared(size_t lane, const std::string& name);
     void LaneDone(size_t lane, bool broken);

@@ -17,8 +17,9 @@ public:
     void GetConn(uint32_t node_id, const std::string& host, uint16_t port, GotFn cb) override {
         pool_.Acquire(node_id, host, port, std::move(cb));
     }
-    std::string SetupSql(backend::WorkerConn* conn) override {
-        return conn->applied_settings.empty() ? "" : "RESET ALL";
+    std::vector<std::string> SetupStatements(backend::WorkerConn* conn) override {
+        if (conn->applied_settings.empty()) return {};
+        return {"RESET ALL"};
     }
     void SetupDone(backend::WorkerConn* conn) override { conn->applied_settings.clear(); }
     void PutConn(backend::WorkerConn* conn, bool broken) override {

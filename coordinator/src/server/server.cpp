@@ -29,7 +29,7 @@ Status Server::Start() {
     auto store = MetadataStore::Open(config_.data_dir);
     if (!store) return std::move(store).error();
     store_ = std::move(store).value();
-    auto log = exec::TwoPhaseLog::Open(config_.data_dir, config_.coordinator_id);
+    auto log = txn::TwoPhaseLog::Open(config_.data_dir, config_.coordinator_id);
     if (!log) return std::move(log).error();
     two_phase_ = std::move(log).value();
     backend::WorkerLogin login;
@@ -85,12 +85,12 @@ void Server::OnAccept(uv_stream_t* server) {
     RAND_bytes(reinterpret_cast<unsigned char*>(&key), sizeof key);
     int32_t pid = next_pid_++;
     if (next_pid_ <= 0) next_pid_ = 1;
-    auto* session = new exec::ClientSession(*this, sock, pid, key);
+    auto* session = new frontend::ClientSession(*this, sock, pid, key);
     sessions_[pid] = session;
     session->Start();
 }
 
-void Server::SessionClosed(exec::ClientSession* session) {
+void Server::SessionClosed(frontend::ClientSession* session) {
     sessions_.erase(session->pid());
     delete session;
 }

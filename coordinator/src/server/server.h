@@ -14,10 +14,10 @@
 
 #include "backend/pool.h"
 #include "config/config.h"
-#include "executor/client_session.h"
-#include "executor/two_phase.h"
+#include "frontend/client_session.h"
 #include "metadata/store.h"
 #include "net/tcp_listener.h"
+#include "transaction/two_phase_log.h"
 
 namespace jade::coord {
 
@@ -36,10 +36,10 @@ public:
     backend::WorkerPool& pool() override { return *pool_; }
     MetadataStore& store() override { return *store_; }
     const Config& config() override { return config_; }
-    exec::TwoPhaseLog& two_phase() override { return *two_phase_; }
+    txn::TwoPhaseLog& two_phase() override { return *two_phase_; }
     uint64_t schema_epoch() const override { return schema_epoch_; }
     void BumpSchemaEpoch() override { ++schema_epoch_; }
-    void SessionClosed(exec::ClientSession* session) override;
+    void SessionClosed(frontend::ClientSession* session) override;
     void CancelSession(int32_t pid, int32_t key) override;
 
 private:
@@ -50,11 +50,11 @@ private:
     uv_loop_t loop_{};
     Config config_;
     std::unique_ptr<MetadataStore> store_;
-    std::unique_ptr<exec::TwoPhaseLog> two_phase_;
+    std::unique_ptr<txn::TwoPhaseLog> two_phase_;
     uint64_t schema_epoch_ = 1;  ///< connections' statement caches start at 0: stale (empty) until first use
     std::unique_ptr<backend::WorkerPool> pool_;
     std::unique_ptr<net::TcpListener> listener_;
-    std::unordered_map<int32_t, exec::ClientSession*> sessions_;
+    std::unordered_map<int32_t, frontend::ClientSession*> sessions_;
     uv_signal_t sigterm_{};
     uv_signal_t sigint_{};
     uv_timer_t recovery_timer_{};

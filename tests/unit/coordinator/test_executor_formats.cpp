@@ -9,7 +9,7 @@
 #include "executor/binary_format.h"
 #include "executor/param_count.h"
 #include "executor/result_relay.h"
-#include "executor/two_phase.h"
+#include "transaction/two_phase_log.h"
 
 using namespace jade::coord;
 using namespace jade::coord::exec;
@@ -47,7 +47,7 @@ TEST_CASE("2PC decision log survives reopen and names transactions", "[executor]
     std::string dir = tmpl;
     uint64_t committed = 0, open_decision = 0, aborted = 0;
     {
-        auto log = TwoPhaseLog::Open(dir, "7");
+        auto log = txn::TwoPhaseLog::Open(dir, "7");
         REQUIRE(log.ok());
         committed = (*log)->Begin();
         open_decision = (*log)->Begin();
@@ -59,7 +59,7 @@ TEST_CASE("2PC decision log survives reopen and names transactions", "[executor]
         CHECK((*log)->InFlight(open_decision));
         CHECK((*log)->Gid(open_decision, 3) == "jade_7_" + std::to_string(open_decision) + "_3");
     }
-    auto log = TwoPhaseLog::Open(dir, "7");
+    auto log = txn::TwoPhaseLog::Open(dir, "7");
     REQUIRE(log.ok());
     CHECK((*log)->IsCommitted(open_decision));
     CHECK_FALSE((*log)->IsCommitted(committed));

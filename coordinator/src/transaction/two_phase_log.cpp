@@ -1,5 +1,5 @@
-// two_phase.cpp — 2PC decision log (see two_phase.h).
-#include "executor/two_phase.h"
+// two_phase_log.cpp — 2PC decision log (see two_phase_log.h).
+#include "transaction/two_phase_log.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -10,7 +10,7 @@
 #include <fstream>
 #include <sstream>
 
-namespace jade::coord::exec {
+namespace jade::coord::txn {
 
 // Reads the existing log (commit records without a done record are the pending decisions).
 Expected<std::unique_ptr<TwoPhaseLog>> TwoPhaseLog::Open(const std::string& dir, const std::string& coordinator_id) {
@@ -103,4 +103,4 @@ bool TwoPhaseLog::ParseGid(const std::string& gid, uint64_t* txid) const {
     return true;
 }
 
-}  // namespace jade::coord::exec
+}  // namespace jade::coord::txn

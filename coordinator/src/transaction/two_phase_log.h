@@ -1,4 +1,4 @@
-// two_phase.h — the coordinator's durable 2PC decision log and transaction names.
+// two_phase_log.h — the coordinator's durable 2PC decision log and transaction names.
 //
 // A write spanning several worker nodes commits in two phases: PREPARE TRANSACTION 'gid' on
 // every node, then — only after the COMMIT decision is fsync'd here — COMMIT PREPARED 'gid'.
@@ -20,7 +20,7 @@
 
 #include "util/expected.h"
 
-namespace jade::coord::exec {
+namespace jade::coord::txn {
 
 class TwoPhaseLog {
 public:
@@ -57,4 +57,4 @@ private:
     std::set<uint64_t> in_flight_;
 };
 
-}  // namespace jade::coord::exec
+}  // namespace jade::coord::txn

@@ -1,0 +1,54 @@
+// session_settings.h — the client's session-level settings, as the worker connections that serve
+// it must see them.
+//
+// Pooled worker connections are shared by many clients, so a client's SET must be applied again
+// on whichever connection runs its next statement. The session remembers each setting as one
+// generated statement (`SELECT pg_catalog.set_config('name', 'value', false)`, or the client's
+// SET deparsed by libpg_query), in SET order with one entry per name; a connection whose applied
+// settings differ gets `RESET ALL` and then the list (transaction_coordinator.h: SetupStatements).
+// Every entry is a separate statement sent as its own protocol message, never glued to other SQL
+// text, so nothing a client writes (a comment, a quote) can change what else runs.
+//
+// Pure: no I/O; unit-tested.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "planner/plan.h"
+#include "wire/messages/startup.h"
+
+namespace jade::coord::txn {
+
+class SessionSettings {
+public:
+    /**
+     * Applies a session-level SET / RESET / RESET ALL to the remembered list. Returns false for
+     * the other kinds (SET LOCAL, SET TRANSACTION, ...), which belong to a transaction, not the
+     * session, and leaves the list unchanged.
+     */
+    bool Apply(const SessionSetting& setting);
+    /**
+     * Startup parameters that are settings (TimeZone, DateStyle, extra_float_digits, search_path,
+     * and `options=-c name=value` / `--name=value`) become session settings. Names and values are
+     * quoted as SQL string literals, so no client text is ever SQL syntax.
+     */
+    void AdoptStartup(const wire::StartupPacket& startup);
+
+    /** The statements that recreate the settings on a fresh connection, in order. */
+    std::vector<std::string> Statements() const;
+    /** A fingerprint of Statements(): equal strings mean equal settings. */
+    std::string Key() const;
+    bool empty() const { return settings_.empty(); }
+
+    bool operator==(const SessionSettings& o) const { return settings_ == o.settings_; }
+
+private:
+    std::vector<std::pair<std::string, std::string>> settings_;  ///< lowercase name → statement
+};
+
+/** `s` as an escape-string literal E'...' that reads the same whatever standard_conforming_strings is. */
+std::string QuoteLiteral(const std::string& s);
+
+}  // namespace jade::coord::txn
