@@ -8,6 +8,7 @@
 
 #include <cmath>
 
+#include "distance/half.h"
 #include "distance/kernels.h"
 
 namespace jade::ext {
@@ -40,6 +41,64 @@ KernelTable kKernels = {kernels::L2SquaredPortable,   kernels::InnerProductPorta
                         kernels::NormSquaredPortable, kernels::CosineSumsPortable,   "portable"};
 const bool kKernelsSelected = (kKernels = SelectKernels(), true);
 
+// The halfvec kernels: AVX2+FMA+F16C, or the portable conversions.
+struct HalfKernelTable {
+    float (*l2_squared)(const uint16_t*, const uint16_t*, size_t);
+    float (*inner_product)(const uint16_t*, const uint16_t*, size_t);
+    float (*l1)(const uint16_t*, const uint16_t*, size_t);
+    kernels::CosineSums (*cosine_sums)(const uint16_t*, const uint16_t*, size_t);
+    void (*to_float)(const uint16_t*, float*, size_t);
+    void (*from_float)(const float*, uint16_t*, size_t);
+    const char* name;
+};
+
+constexpr HalfKernelTable kHalfPortable = {
+    kernels::HalfL2SquaredPortable,  kernels::HalfInnerProductPortable, kernels::HalfL1Portable,
+    kernels::HalfCosineSumsPortable, kernels::HalfToFloatPortable,      kernels::FloatToHalfPortable,
+    "portable"};
+
+// Returns the fastest halfvec kernel table the running CPU supports.
+HalfKernelTable SelectHalfKernels() {
+    if (kernels::F16cSupported()) {
+        return HalfKernelTable{kernels::HalfL2SquaredF16c,  kernels::HalfInnerProductF16c, kernels::HalfL1F16c,
+                               kernels::HalfCosineSumsF16c, kernels::HalfToFloatF16c,      kernels::FloatToHalfF16c,
+                               "avx2-fma-f16c"};
+    }
+    return kHalfPortable;
+}
+
+HalfKernelTable kHalfKernels = kHalfPortable;
+const bool kHalfKernelsSelected = (kHalfKernels = SelectHalfKernels(), true);
+
+// The bit-string kernels: POPCNT, or the portable population count.
+struct BitKernelTable {
+    uint64_t (*hamming)(const uint8_t*, const uint8_t*, size_t);
+    kernels::JaccardCounts (*jaccard)(const uint8_t*, const uint8_t*, size_t);
+    const char* name;
+};
+
+constexpr BitKernelTable kBitPortable = {kernels::HammingPortable, kernels::JaccardCountsPortable, "portable"};
+
+// Returns the fastest bit kernel table the running CPU supports.
+BitKernelTable SelectBitKernels() {
+    if (kernels::PopcntSupported())
+        return BitKernelTable{kernels::HammingPopcnt, kernels::JaccardCountsPopcnt, "popcnt"};
+    return kBitPortable;
+}
+
+BitKernelTable kBitKernels = kBitPortable;
+const bool kBitKernelsSelected = (kBitKernels = SelectBitKernels(), true);
+
+// Turns the three cosine sums into 1 - similarity, as pgvector: the sqrt of the product rather
+// than the product of square roots, in double (fewer roundings); a zero vector gives 0/0 = NaN,
+// which passes through both clamps (pgvector's result).
+double CosineFromSums(const kernels::CosineSums& sums) {
+    double similarity = (double)sums.dot / std::sqrt((double)sums.norm_a * (double)sums.norm_b);
+    if (similarity > 1.0) similarity = 1.0;
+    if (similarity < -1.0) similarity = -1.0;
+    return 1.0 - similarity;
+}
+
 }  // namespace
 
 namespace kernels {
@@ -51,6 +110,24 @@ bool Avx2FmaSupported() {
 
 const char* ActiveKernelName() {
     return kKernels.name;
+}
+
+bool F16cSupported() {
+    __builtin_cpu_init();
+    return Avx2FmaSupported() && __builtin_cpu_supports("f16c");
+}
+
+bool PopcntSupported() {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("popcnt");
+}
+
+const char* ActiveHalfKernelName() {
+    return kHalfKernels.name;
+}
+
+const char* ActiveBitKernelName() {
+    return kBitKernels.name;
 }
 
 }  // namespace kernels
@@ -72,13 +149,41 @@ float NormSquared(const float* a, size_t n) {
 }
 
 double CosineDistance(const float* a, const float* b, size_t n) {
-    kernels::CosineSums sums = kKernels.cosine_sums(a, b, n);
-    // sqrt of the product rather than product of sqrts, in double, as pgvector: fewer roundings.
-    double similarity = (double)sums.dot / std::sqrt((double)sums.norm_a * (double)sums.norm_b);
-    // A zero vector gives 0/0 = NaN, which passes through both comparisons (pgvector's result).
-    if (similarity > 1.0) similarity = 1.0;
-    if (similarity < -1.0) similarity = -1.0;
-    return 1.0 - similarity;
+    return CosineFromSums(kKernels.cosine_sums(a, b, n));
+}
+
+float HalfL2SquaredDistance(const uint16_t* a, const uint16_t* b, size_t n) {
+    return kHalfKernels.l2_squared(a, b, n);
+}
+
+float HalfInnerProduct(const uint16_t* a, const uint16_t* b, size_t n) {
+    return kHalfKernels.inner_product(a, b, n);
+}
+
+float HalfL1Distance(const uint16_t* a, const uint16_t* b, size_t n) {
+    return kHalfKernels.l1(a, b, n);
+}
+
+double HalfCosineDistance(const uint16_t* a, const uint16_t* b, size_t n) {
+    return CosineFromSums(kHalfKernels.cosine_sums(a, b, n));
+}
+
+void HalfToFloatArray(const Half* in, float* out, size_t n) {
+    kHalfKernels.to_float(in, out, n);
+}
+
+void FloatToHalfArray(const float* in, Half* out, size_t n) {
+    kHalfKernels.from_float(in, out, n);
+}
+
+uint64_t HammingDistance(const uint8_t* a, const uint8_t* b, size_t nbytes) {
+    return kBitKernels.hamming(a, b, nbytes);
+}
+
+double JaccardDistance(const uint8_t* a, const uint8_t* b, size_t nbytes) {
+    kernels::JaccardCounts c = kBitKernels.jaccard(a, b, nbytes);
+    if (c.both == 0) return 1.0;
+    return 1.0 - (static_cast<double>(c.both) / static_cast<double>(c.a + c.b - c.both));
 }
 
 }  // namespace jade::ext
