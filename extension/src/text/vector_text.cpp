@@ -63,7 +63,7 @@ char* ShortestScientific(float value, char* buf, size_t size) {
 
 }  // namespace
 
-ParseResult ParseVectorText(const char* input, float* out, int max_dim) {
+ParseResult ParseVectorText(const char* input, float* out, int max_dim, float out_of_range_at) {
     const char* p = SkipSpaces(input);
     if (*p != '[') return Fail(ParseStatus::kMissingOpenBracket, 0);
     p = SkipSpaces(p + 1);
@@ -82,7 +82,7 @@ ParseResult ParseVectorText(const char* input, float* out, int max_dim) {
         errno = 0;
         float value = std::strtof(p, &end);
         if (end == p) return Fail(ParseStatus::kSyntax, dim);
-        if (errno == ERANGE && std::isinf(value)) {
+        if ((errno == ERANGE && std::isinf(value)) || (std::isfinite(value) && std::fabs(value) >= out_of_range_at)) {
             ParseResult r = Fail(ParseStatus::kOutOfRange, dim);
             r.token_offset = static_cast<size_t>(p - input);
             r.token_length = static_cast<size_t>(end - p);

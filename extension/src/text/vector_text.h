@@ -15,6 +15,7 @@
 #pragma once
 
 #include <cstddef>
+#include <limits>
 
 namespace jade::ext::text {
 
@@ -43,7 +44,10 @@ struct ParseResult {
 };
 
 // Parses a NUL-terminated vector literal into out[0..max_dim). Stops at the first error.
-ParseResult ParseVectorText(const char* input, float* out, int max_dim);
+// A finite number whose magnitude is at least `out_of_range_at` is kOutOfRange, as a number
+// beyond float's range is: `halfvec` passes the smallest float that rounds to a half infinity.
+ParseResult ParseVectorText(const char* input, float* out, int max_dim,
+                            float out_of_range_at = std::numeric_limits<float>::infinity());
 
 // Returns true for the whitespace characters the vector grammar skips.
 inline bool IsVectorSpace(char c) {

@@ -207,3 +207,16 @@ TEST_CASE("vector text: random input never overruns and accepted input round-tri
     }
     CHECK(accepted > 100);  // the generator does reach the accepting paths
 }
+
+TEST_CASE("an out-of-range bound turns large finite numbers into kOutOfRange (halfvec)", "[vector_text]") {
+    std::vector<float> out(4);
+    const char* text = "[1, 65519.9, -65520, 3]";
+    ParseResult r = ParseVectorText(text, out.data(), 4, 65520.0f);
+    REQUIRE(r.status == ParseStatus::kOutOfRange);
+    CHECK(std::string(text + r.token_offset, r.token_length) == "-65520");
+    r = ParseVectorText("[1,65519.9]", out.data(), 4, 65520.0f);
+    CHECK(r.status == ParseStatus::kOk);
+    // Without a bound the same numbers are fine; infinities keep their own status.
+    CHECK(ParseVectorText(text, out.data(), 4).status == ParseStatus::kOk);
+    CHECK(ParseVectorText("[inf]", out.data(), 4, 65520.0f).status == ParseStatus::kInfinite);
+}
