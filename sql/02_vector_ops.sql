@@ -4,18 +4,18 @@ CREATE EXTENSION IF NOT EXISTS jadevector;
 RESET client_min_messages;
 
 -- Distances on exactly representable inputs (results are exact in float4).
-SELECT '[0,0]'::vector <-> '[3,4]' AS l2, l2_distance('[0,0]', '[3,4]') AS l2_fn,
+SELECT '[0,0]'::vector <-> '[3,4]' AS l2, l2_distance('[0,0]'::vector, '[3,4]') AS l2_fn,
        vector_l2_squared_distance('[0,0]', '[3,4]') AS l2_squared;
-SELECT '[1,2,3]'::vector <#> '[4,5,6]' AS neg_ip, inner_product('[1,2,3]', '[4,5,6]') AS ip,
+SELECT '[1,2,3]'::vector <#> '[4,5,6]' AS neg_ip, inner_product('[1,2,3]'::vector, '[4,5,6]') AS ip,
        vector_negative_inner_product('[1,2,3]', '[4,5,6]') AS neg_ip_fn;
 SELECT '[1,2]'::vector <=> '[2,4]' AS same_direction, '[1,0]'::vector <=> '[0,1]' AS orthogonal,
-       '[1,1]'::vector <=> '[-1,-1]' AS opposite, cosine_distance('[3,4]', '[4,3]') AS cos_fn;
-SELECT '[1,2,3]'::vector <+> '[4,0,-3]' AS l1, l1_distance('[1,2,3]', '[4,0,-3]') AS l1_fn;
+       '[1,1]'::vector <=> '[-1,-1]' AS opposite, cosine_distance('[3,4]'::vector, '[4,3]') AS cos_fn;
+SELECT '[1,2,3]'::vector <+> '[4,0,-3]' AS l1, l1_distance('[1,2,3]'::vector, '[4,0,-3]') AS l1_fn;
 SELECT vector_spherical_distance('[1,0]', '[0,1]') AS quarter_turn,
        vector_spherical_distance('[1,0]', '[-1,0]') AS half_turn,
        vector_spherical_distance('[1,0]', '[1,0]') AS same;
 -- Zero vectors: cosine distance is NaN (0/0), as in pgvector; other distances are defined.
-SELECT '[0,0]'::vector <=> '[1,1]' AS cos_zero, cosine_distance('[0,0]', '[0,0]') AS cos_zero_zero,
+SELECT '[0,0]'::vector <=> '[1,1]' AS cos_zero, cosine_distance('[0,0]'::vector, '[0,0]') AS cos_zero_zero,
        '[0,0]'::vector <-> '[0,0]' AS l2_zero, '[0,0]'::vector <#> '[1,1]' AS ip_zero;
 -- NaN sorts after all numbers, so zero vectors come last in a cosine ORDER BY.
 SELECT v, v <=> '[1,1]' AS d FROM (VALUES ('[0,0]'::vector), ('[1,0]'), ('[2,2]')) AS t(v) ORDER BY d;
@@ -41,18 +41,18 @@ SELECT vector_add('[1.5]', '[2]'), vector_sub('[1.5]', '[2]'), vector_mul('[1.5]
 SELECT '[1,2]'::vector + '[3,4]'::vector * '[2,2]'::vector AS mul_binds_tighter;
 
 -- Norms, normalization, dimensions.
-SELECT vector_norm('[3,4]') AS norm, vector_norm('[0,0,0]') AS zero_norm, vector_dims('[1,2,3,4]') AS dims;
-SELECT l2_normalize('[3,4]') AS unit, l2_normalize('[0,0]') AS zero_stays_zero, l2_normalize('[-2]') AS neg;
-SELECT vector_norm(l2_normalize('[1,2,3,4,5]'))::numeric(10,6) AS norm_of_normalized;
+SELECT vector_norm('[3,4]') AS norm, vector_norm('[0,0,0]') AS zero_norm, vector_dims('[1,2,3,4]'::vector) AS dims;
+SELECT l2_normalize('[3,4]'::vector) AS unit, l2_normalize('[0,0]'::vector) AS zero_stays_zero, l2_normalize('[-2]'::vector) AS neg;
+SELECT vector_norm(l2_normalize('[1,2,3,4,5]'::vector))::numeric(10,6) AS norm_of_normalized;
 
 -- subvector(v, start, count): 1-based, clipped like substring().
-SELECT subvector('[1,2,3,4,5]', 2, 3) AS middle, subvector('[1,2,3,4,5]', 1, 5) AS whole,
-       subvector('[1,2,3,4,5]', 4, 100) AS clipped_end, subvector('[1,2,3,4,5]', -1, 3) AS clipped_start,
-       subvector('[1,2,3,4,5]', 5, 2147483647) AS huge_count;
+SELECT subvector('[1,2,3,4,5]'::vector, 2, 3) AS middle, subvector('[1,2,3,4,5]'::vector, 1, 5) AS whole,
+       subvector('[1,2,3,4,5]'::vector, 4, 100) AS clipped_end, subvector('[1,2,3,4,5]'::vector, -1, 3) AS clipped_start,
+       subvector('[1,2,3,4,5]'::vector, 5, 2147483647) AS huge_count;
 
 -- binary_quantize: bit i is set when element i is positive.
-SELECT binary_quantize('[1,-2,0,3.5,-0,0.001,-5,7,9]') AS bits,
-       length(binary_quantize('[1,-2,0]')) AS nbits, pg_typeof(binary_quantize('[1]')) AS type;
+SELECT binary_quantize('[1,-2,0,3.5,-0,0.001,-5,7,9]'::vector) AS bits,
+       length(binary_quantize('[1,-2,0]'::vector)) AS nbits, pg_typeof(binary_quantize('[1]'::vector)) AS type;
 
 -- Bit distances (binary-quantized search): Hamming <~> and Jaccard <%>, long strings use 8-byte steps.
 SELECT B'1010' <~> B'0110' AS hamming, hamming_distance(B'1111', B'0000') AS hamming_fn,
@@ -62,7 +62,7 @@ SELECT binary_quantize(a) <~> binary_quantize(b) AS hamming_100, binary_quantize
 FROM (SELECT array_agg(CASE WHEN i % 3 = 0 THEN 1 ELSE -1 END)::vector AS a,
              array_agg(CASE WHEN i % 5 = 0 THEN 1 ELSE -1 END)::vector AS b
       FROM generate_series(1, 100) AS i) AS t;
-WITH q AS (SELECT binary_quantize('[1,-1,1,-1]') AS bits)
+WITH q AS (SELECT binary_quantize('[1,-1,1,-1]'::vector) AS bits)
 SELECT v, binary_quantize(v) <~> q.bits AS hamming
 FROM q, (VALUES ('[1,-1,1,-1]'::vector), ('[-1,1,-1,1]'), ('[1,1,1,-1]')) AS t(v) ORDER BY 2, 1;
 
@@ -129,7 +129,7 @@ WHERE p.proname = ANY (ARRAY['vector_in', 'vector_out', 'vector_typmod_in', 'vec
       'vector_ge', 'vector_gt', 'vector_cmp', 'vector_hash', 'vector_hash_extended', 'vector_accum', 'vector_avg',
       'vector_combine', 'hamming_distance', 'jaccard_distance'])
 ORDER BY p.oid::regprocedure::text;
-SELECT l2_distance(NULL, '[1]') IS NULL AS l2_null, '[1]'::vector + NULL IS NULL AS add_null;
+SELECT l2_distance(NULL, '[1]'::vector) IS NULL AS l2_null, '[1]'::vector + NULL IS NULL AS add_null;
 
 DROP TABLE jv_ops;
 DROP TABLE jv_unique;

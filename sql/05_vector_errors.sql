@@ -67,14 +67,14 @@ SELECT expr, pg_temp.jv_try('SELECT ' || expr) AS result
 FROM (VALUES ($$'[1,2,3]'::vector <-> '[1,2]'$$), ($$'[1,2,3]'::vector <#> '[1,2]'$$),
              ($$'[1,2,3]'::vector <=> '[1,2]'$$), ($$'[1,2,3]'::vector <+> '[1,2]'$$),
              ($$'[1,2,3]'::vector + '[1,2]'$$), ($$'[1,2,3]'::vector - '[1,2]'$$), ($$'[1,2,3]'::vector * '[1,2]'$$),
-             ($$l2_distance('[1,2,3]', '[1,2]')$$), ($$inner_product('[1,2,3]', '[1,2]')$$),
-             ($$cosine_distance('[1,2,3]', '[1,2]')$$), ($$l1_distance('[1,2,3]', '[1,2]')$$),
+             ($$l2_distance('[1,2,3]'::vector, '[1,2]')$$), ($$inner_product('[1,2,3]'::vector, '[1,2]')$$),
+             ($$cosine_distance('[1,2,3]'::vector, '[1,2]')$$), ($$l1_distance('[1,2,3]'::vector, '[1,2]')$$),
              ($$vector_l2_squared_distance('[1,2,3]', '[1,2]')$$), ($$vector_negative_inner_product('[1,2,3]', '[1,2]')$$),
              ($$vector_spherical_distance('[1,2,3]', '[1,2]')$$),
              ($$avg(v) FROM (VALUES ('[1,2,3]'::vector), ('[1,2]')) t(v)$$),
              ($$sum(v) FROM (VALUES ('[1,2,3]'::vector), ('[1,2]')) t(v)$$),
              ($$vector_combine('{1,1,2}', '{1,1}')$$), ($$B'101' <~> B'10'$$), ($$B'101' <%> B'1010'$$),
-             ($$binary_quantize('[1,2,3]') <~> binary_quantize('[1,2]')$$)) AS t(expr);
+             ($$binary_quantize('[1,2,3]'::vector) <~> binary_quantize('[1,2]'::vector)$$)) AS t(expr);
 
 -- Arithmetic overflow and underflow never store ±Infinity or a silent zero.
 SELECT expr, pg_temp.jv_try('SELECT ' || expr) AS result
@@ -85,9 +85,9 @@ FROM (VALUES ($$'[3e38]'::vector + '[3e38]'$$), ($$'[-3e38,1]'::vector - '[3e38,
 
 -- subvector and other structural errors.
 SELECT expr, pg_temp.jv_try('SELECT ' || expr) AS result
-FROM (VALUES ($$subvector('[1,2,3]', 1, 0)$$), ($$subvector('[1,2,3]', 4, 1)$$), ($$subvector('[1,2,3]', 2, -1)$$),
-             ($$subvector('[1,2,3]', -5, 3)$$), ($$subvector('[1,2,3]', -2147483648, 2147483647)$$),
-             ($$subvector('[1,2,3]', 3, 1)$$)) AS t(expr);
+FROM (VALUES ($$subvector('[1,2,3]'::vector, 1, 0)$$), ($$subvector('[1,2,3]'::vector, 4, 1)$$), ($$subvector('[1,2,3]'::vector, 2, -1)$$),
+             ($$subvector('[1,2,3]'::vector, -5, 3)$$), ($$subvector('[1,2,3]'::vector, -2147483648, 2147483647)$$),
+             ($$subvector('[1,2,3]'::vector, 3, 1)$$)) AS t(expr);
 
 -- Malformed binary input (as sent in a Bind message or binary COPY).
 SELECT label, pg_temp.jv_try(format('SELECT jadevector_internal_vector_recv(%L, %s)', bytes, typmod)) AS result

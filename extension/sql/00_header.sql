@@ -1,5 +1,6 @@
 -- jadevector install script. Each NN_*.sql part in extension/sql/ is owned by one subsystem
 -- and concatenated in name order by cmake/ConcatFiles.cmake:
---   10-29  vector type, operators, functions, casts, aggregates, btree/hash opclasses
+--   10-29  types (vector 10-21, halfvec 22-24, sparsevec 25-27): operators, functions, casts,
+--          aggregates, btree/hash opclasses
 --   30-49  index access methods (faiss, hnsw, ivfflat) and their operator classes
 --   90-99  internal and test-support functions

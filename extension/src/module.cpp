@@ -22,6 +22,7 @@ namespace jade::ext::index {
 int hnsw_ef_search = 40;
 int hnsw_iterative_scan = kIterativeOff;
 int hnsw_max_scan_tuples = 20000;
+double hnsw_scan_mem_multiplier = 1.0;
 int ivfflat_probes = 1;
 int ivfflat_iterative_scan = kIterativeOff;
 int ivfflat_max_probes = 32768;
@@ -51,6 +52,10 @@ void DefineIndexGucs() {
     DefineCustomIntVariable("hnsw.max_scan_tuples", "Sets the max number of tuples to visit for iterative scans",
                             nullptr, &hnsw_max_scan_tuples, 20000, 1, INT_MAX, PGC_USERSET, 0, nullptr, nullptr,
                             nullptr);
+    // pgvector's name, range (hash_mem_multiplier's) and default.
+    DefineCustomRealVariable("hnsw.scan_mem_multiplier", "Sets the multiple of work_mem to use for iterative scans",
+                             nullptr, &hnsw_scan_mem_multiplier, 1.0, 1.0, 1000.0, PGC_USERSET, 0, nullptr, nullptr,
+                             nullptr);
     MarkGUCPrefixReserved("hnsw");
     DefineCustomIntVariable("ivfflat.probes", "Sets the number of probes", "Valid range is 1..lists.",
                             &ivfflat_probes, 1, 1, 32768, PGC_USERSET, 0, nullptr, nullptr, nullptr);

@@ -12,6 +12,7 @@ enum IterativeScanMode { kIterativeOff = 0, kIterativeRelaxed = 1, kIterativeStr
 extern int hnsw_ef_search;
 extern int hnsw_iterative_scan;
 extern int hnsw_max_scan_tuples;
+extern double hnsw_scan_mem_multiplier;  // iterative hnsw scans stop at work_mem x this
 extern int ivfflat_probes;
 extern int ivfflat_iterative_scan;
 extern int ivfflat_max_probes;

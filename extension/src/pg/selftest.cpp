@@ -19,7 +19,9 @@
 //   jadevector_internal_vector_recv(data bytea, typmod integer) returns vector
 //       Feeds raw bytes to the vector type's receive function exactly as a Bind message or
 //       binary COPY does (including the check that every byte was consumed), so malformed
-//       binary input can be tested from SQL.
+//       binary input can be tested from SQL. jadevector_internal_halfvec_recv and
+//       jadevector_internal_sparsevec_recv are the same C function declared with other result
+//       types: it runs the receive function of whatever type it returns.
 #include "pg/guard.h"
 
 extern "C" {

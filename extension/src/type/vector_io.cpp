@@ -8,7 +8,6 @@
 
 extern "C" {
 #include "catalog/pg_type.h"
-#include "common/shortest_dec.h"
 #include "lib/stringinfo.h"
 #include "libpq/pqformat.h"
 #include "utils/array.h"
@@ -16,57 +15,7 @@ extern "C" {
 }
 
 #include "text/vector_text.h"
-
-namespace {
-
-// Prints a float with PostgreSQL's own shortest-decimal routine (float4out's digits), which is
-// exactly what pgvector prints.
-size_t PgFloatText(float value, char* out) {
-    return (size_t)float_to_shortest_decimal_bufn(value, out);
-}
-
-// Raises the pgvector error that corresponds to a failed parse of `literal`.
-void ReportParseError(const char* literal, const jade::ext::text::ParseResult& r) {
-    using jade::ext::text::ParseStatus;
-    switch (r.status) {
-        case ParseStatus::kOk:
-            return;
-        case ParseStatus::kMissingOpenBracket:
-            ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-                            errmsg("invalid input syntax for type vector: \"%s\"", literal),
-                            errdetail("Vector contents must start with \"[\".")));
-            break;
-        case ParseStatus::kNoDimensions:
-            CheckDim(0);
-            break;
-        case ParseStatus::kSyntax:
-            ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-                            errmsg("invalid input syntax for type vector: \"%s\"", literal)));
-            break;
-        case ParseStatus::kJunkAfterBracket:
-            ereport(ERROR, (errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-                            errmsg("invalid input syntax for type vector: \"%s\"", literal),
-                            errdetail("Junk after closing right brace.")));
-            break;
-        case ParseStatus::kTooManyDimensions:
-            CheckDim(VECTOR_MAX_DIM + 1);
-            break;
-        case ParseStatus::kOutOfRange:
-            ereport(ERROR, (errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
-                            errmsg("\"%s\" is out of range for type vector",
-                                   pnstrdup(literal + r.token_offset, r.token_length))));
-            break;
-        case ParseStatus::kNaN:
-            CheckElement(NAN);
-            break;
-        case ParseStatus::kInfinite:
-            CheckElement(INFINITY);
-            break;
-    }
-    elog(ERROR, "unexpected vector parse status %d", (int)r.status);
-}
-
-}  // namespace
+#include "type/dense_text.h"
 
 extern "C" {
 
@@ -86,7 +35,7 @@ Datum vector_in(PG_FUNCTION_ARGS) {
     // no heap traffic per row during COPY.
     float scratch[VECTOR_MAX_DIM];
     jade::ext::text::ParseResult r = jade::ext::text::ParseVectorText(literal, scratch, VECTOR_MAX_DIM);
-    ReportParseError(literal, r);
+    ReportDenseParseError("vector", VECTOR_MAX_DIM, literal, r);
     CheckDim(r.dim);
     CheckExpectedDim(typmod, r.dim);
     Vector* result = InitVector(r.dim);
