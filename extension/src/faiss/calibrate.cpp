@@ -265,3 +265,11 @@ int CalibrateEfSearch(HnswGraph& graph, const float* x, const int64_t* labels, i
 }
 
 }  // namespace jade::ext::engine
+
+namespace jade::ext::engine {
+
+bool RecallReachesTarget(const std::vector<double>& recalls, double target) {
+    return ReachesTarget(recalls, target);
+}
+
+}  // namespace jade::ext::engine

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "faiss/hnsw_graph.h"
 #include "faiss/ivf_codec.h"
@@ -46,5 +47,9 @@ double CalibrateRerankShare(const IvfCodec& codec, const float* x, int64_t n, in
 // reaches `target` for sample queries drawn from x[n * dim]: ALL the graph's raw vectors, with
 // their labels[n] as given to the graph; kCalibrationMaxEf when none does.
 int CalibrateEfSearch(HnswGraph& graph, const float* x, const int64_t* labels, int64_t n, double target, int k = 10);
+
+// Whether per-query recalls reach the target with the confidence rule above (for codecs that
+// calibrate on their own, e.g. binary_ivf_codec.h).
+bool RecallReachesTarget(const std::vector<double>& recalls, double target);
 
 }  // namespace jade::ext::engine

@@ -66,7 +66,8 @@ FactorySpec ReadEnvelopeHeader(ByteReader* r, uint32_t magic, int* ef_constructi
     uint32_t metric = r->U32();
     if (!IsValidMetric(metric)) r->Corrupt("unknown metric " + std::to_string(metric));
     uint32_t dim = r->U32();
-    if (dim < 1 || dim > static_cast<uint32_t>(kMaxDim)) r->Corrupt("bad dimension " + std::to_string(dim));
+    uint32_t max_dim = IsBitMetric(static_cast<Metric>(metric)) ? kMaxBitDim : kMaxDim;
+    if (dim < 1 || dim > max_dim) r->Corrupt("bad dimension " + std::to_string(dim));
     uint32_t ef = r->U32();
     if (ef > static_cast<uint32_t>(kMaxEfConstruction)) r->Corrupt("bad ef_construction");
     uint32_t len = r->U32();

@@ -16,7 +16,7 @@ namespace jade::ext::engine {
 namespace {
 
 constexpr const char* kGrammarHint =
-    "Supported factory strings: Flat, IVFn,Flat, IVFn,SQ8, IVFn,PQm[xb], HNSWm, HNSWm,Flat, HNSWm,SQ8.";
+    "Supported factory strings: Flat, IVFn,Flat, IVFn,SQ8, IVFn,SQfp16, IVFn,PQm[xb], HNSWm, HNSWm,Flat, HNSWm,SQ8.";
 
 // Centroid tables larger than this are refused: each backend caches them.
 constexpr int64_t kMaxCentroidBytes = int64_t{1} << 30;
@@ -74,6 +74,10 @@ bool ParseIvfCodec(std::string_view factory, const std::string& codec, FactorySp
         spec->family = Family::IvfSq8;
         return true;
     }
+    if (codec == "SQfp16") {
+        spec->family = Family::IvfSqFp16;
+        return true;
+    }
     if (codec.compare(0, 2, "PQ") != 0) return false;
     size_t pos = 2;
     int64_t m = ParseNumber(codec, &pos);
@@ -110,6 +114,9 @@ void SetKeys(FactorySpec* spec) {
         case Family::IvfSq8:
             spec->canonical = spec->faiss_key = ivf + "SQ8";
             return;
+        case Family::IvfSqFp16:
+            spec->canonical = spec->faiss_key = ivf + "SQfp16";
+            return;
         case Family::IvfPq:
             // "np": no polysemous training, which costs minutes and is useless to us.
             spec->canonical = ivf + pq;
@@ -126,6 +133,20 @@ void SetKeys(FactorySpec* spec) {
 
 // Applies the checks that need the metric and the dimension.
 void CheckAgainstColumn(const FactorySpec& spec, std::string_view factory) {
+    if (IsBitMetric(spec.metric)) {
+        // Bit strings are indexed as packed bits: an exact scan, or IVF lists of binary codes
+        // for Hamming; FAISS's float codes (SQ, PQ) and its HNSW graphs do not apply.
+        bool ok = spec.family == Family::Flat || (spec.family == Family::IvfFlat && spec.metric == Metric::Hamming);
+        if (!ok)
+            throw JadeError(sqlstate::kFeatureNotSupported,
+                            std::string(MetricName(spec.metric)) + " distance is not supported by factory \"" +
+                                spec.canonical + "\"",
+                            spec.metric == Metric::Hamming
+                                ? "Bit strings are indexed as packed bits: Flat or IVFn,Flat."
+                                : "Jaccard distance is indexed by exact scans only.",
+                            spec.metric == Metric::Hamming ? "Use factory 'Flat' or 'IVFn,Flat' for bit_hamming_ops."
+                                                           : "Use factory 'Flat' for bit_jaccard_ops.");
+    }
     if (spec.metric == Metric::L1 && spec.family != Family::Flat && spec.family != Family::Hnsw)
         throw JadeError(sqlstate::kFeatureNotSupported,
                         "l1 distance is not supported by factory \"" + spec.canonical + "\"",
@@ -157,9 +178,10 @@ FactorySpec ParseFactory(std::string_view user_string, int dim, Metric metric) {
     if (s.empty()) Invalid(user_string, "The factory string is empty.");
     if (!IsValidMetric(static_cast<uint32_t>(metric)))
         throw JadeError(sqlstate::kInternalError, "unknown metric " + std::to_string(static_cast<uint32_t>(metric)));
-    if (dim < 0 || dim > kMaxDim)
+    int max_dim = IsBitMetric(metric) ? kMaxBitDim : kMaxDim;
+    if (dim < 0 || dim > max_dim)
         throw JadeError(sqlstate::kProgramLimitExceeded,
-                        "index vectors can have at most " + std::to_string(kMaxDim) + " dimensions",
+                        "index vectors can have at most " + std::to_string(max_dim) + " dimensions",
                         "The indexed column has " + std::to_string(dim) + " dimensions.");
     FactorySpec spec;
     spec.dim = dim;
@@ -202,6 +224,7 @@ FactorySpec ParseFactory(std::string_view user_string, int dim, Metric metric) {
 
 int64_t CodeSize(const FactorySpec& spec) {
     // Bytes FAISS uses per stored vector in this family.
+    if (IsBitMetric(spec.metric)) return (int64_t{spec.dim} + 7) / 8;  // packed bits
     switch (spec.family) {
         case Family::Flat:
         case Family::IvfFlat:
@@ -210,6 +233,8 @@ int64_t CodeSize(const FactorySpec& spec) {
         case Family::IvfSq8:
         case Family::HnswSq8:
             return spec.dim;
+        case Family::IvfSqFp16:
+            return int64_t{2} * spec.dim;
         case Family::IvfPq:
             return (int64_t{spec.pq_m} * spec.pq_nbits + 7) / 8;
     }
@@ -221,6 +246,7 @@ int64_t MinTrainingRows(const FactorySpec& spec) {
     switch (spec.family) {
         case Family::IvfFlat:
         case Family::IvfSq8:
+        case Family::IvfSqFp16:
             return spec.nlist;
         case Family::IvfPq:
             return std::max<int64_t>(spec.nlist, int64_t{1} << spec.pq_nbits);
@@ -251,7 +277,7 @@ FactorySpec ShrinkNlistForRows(const FactorySpec& spec, int64_t rows) {
 std::string DefaultFactory(int64_t rows, int dim, Metric metric) {
     // Exact scans are fast and train-free for small tables; IVF after that, with pgvector's
     // advice of rows/1000 lists up to a million rows and sqrt(rows) beyond.
-    if (metric == Metric::L1 || rows < kDefaultIvfMinRows || dim <= 0) return "Flat";
+    if (metric == Metric::L1 || metric == Metric::Jaccard || rows < kDefaultIvfMinRows || dim <= 0) return "Flat";
     double lists = rows <= 1000000 ? static_cast<double>(rows) / 1000.0 : std::sqrt(static_cast<double>(rows));
     int64_t nlist = std::clamp<int64_t>(static_cast<int64_t>(lists), 16, kMaxNlist);
     nlist = std::min<int64_t>(nlist, std::max<int64_t>(1, kMaxCentroidBytes / (int64_t{4} * dim)));

@@ -44,6 +44,9 @@ faiss::MetricType FaissMetric(Metric metric) {
             return faiss::METRIC_INNER_PRODUCT;
         case Metric::L1:
             return faiss::METRIC_L1;
+        case Metric::Hamming:
+        case Metric::Jaccard:
+            break;  // bit strings never reach a FAISS IndexIVF (binary_ivf_codec.h)
     }
     return faiss::METRIC_L2;
 }
@@ -85,6 +88,12 @@ bool MatchesSpec(const faiss::IndexIVF* ivf, const FactorySpec& spec) {
             auto* sq = dynamic_cast<const faiss::IndexIVFScalarQuantizer*>(ivf);
             return sq != nullptr && sq->sq.qtype == faiss::ScalarQuantizer::QT_8bit && sq->sq.d == static_cast<size_t>(spec.dim) &&
                    sq->sq.trained.size() == 2 * static_cast<size_t>(spec.dim);
+        }
+        case Family::IvfSqFp16: {
+            // Half-precision codes of the raw vector (not of its residual): exact for halfvec data.
+            auto* sq = dynamic_cast<const faiss::IndexIVFScalarQuantizer*>(ivf);
+            return sq != nullptr && sq->sq.qtype == faiss::ScalarQuantizer::QT_fp16 &&
+                   sq->sq.d == static_cast<size_t>(spec.dim) && !sq->by_residual;
         }
         case Family::IvfPq: {
             // Codebook geometry must be exactly what the scanner's tables will index.
@@ -130,7 +139,7 @@ IvfCodec::~IvfCodec() = default;
 
 std::unique_ptr<IvfCodec> IvfCodec::Train(const FactorySpec& spec, const float* x, int64_t n, int threads) {
     // Validates everything FAISS would assert on, then trains with `threads` threads.
-    Require(spec.IsIvf() && spec.dim > 0, "spec is not an IVF family with a dimension");
+    Require(spec.IsIvf() && spec.dim > 0 && !spec.IsBinaryIvf(), "spec is not a float IVF family with a dimension");
     Require(n >= 0 && (n == 0 || x != nullptr), "no training vectors");
     int64_t need = MinTrainingRows(spec);
     if (n < need)
@@ -157,6 +166,10 @@ std::unique_ptr<IvfCodec> IvfCodec::Train(const FactorySpec& spec, const float* 
     ivf->verbose = false;
     // Our own row check above replaces FAISS's stderr warning about few points per centroid.
     ivf->cp.min_points_per_centroid = 1;
+    // fp16 codes of the vector itself, not of its residual to the centroid: a halfvec then
+    // round-trips exactly and its distances are exact (the residual would be rounded anew).
+    if (auto* sq = dynamic_cast<faiss::IndexIVFScalarQuantizer*>(ivf); sq != nullptr && spec.family == Family::IvfSqFp16)
+        sq->by_residual = false;
     if (auto* pq = dynamic_cast<faiss::IndexIVFPQ*>(ivf)) {
         pq->pq.cp.min_points_per_centroid = 1;
         pq->use_precomputed_table = -1;

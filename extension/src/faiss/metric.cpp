@@ -19,13 +19,17 @@ const char* MetricName(Metric metric) {
             return "cosine";
         case Metric::L1:
             return "l1";
+        case Metric::Hamming:
+            return "hamming";
+        case Metric::Jaccard:
+            return "jaccard";
     }
     return "unknown";
 }
 
 bool IsValidMetric(uint32_t value) {
     // Checks a value read from disk against the enumerators.
-    return value >= static_cast<uint32_t>(Metric::L2) && value <= static_cast<uint32_t>(Metric::L1);
+    return value >= static_cast<uint32_t>(Metric::L2) && value <= static_cast<uint32_t>(Metric::Jaccard);
 }
 
 double ToOrderDistance(Metric metric, float faiss_distance) {
@@ -38,6 +42,8 @@ double ToOrderDistance(Metric metric, float faiss_distance) {
         case Metric::Cosine:
             return 1.0 - static_cast<double>(faiss_distance);
         case Metric::L1:
+        case Metric::Hamming:
+        case Metric::Jaccard:
             return static_cast<double>(faiss_distance);
     }
     return static_cast<double>(faiss_distance);
@@ -55,8 +61,18 @@ double OperatorDistance(Metric metric, const float* a, const float* b, int dim) 
             return CosineDistance(a, b, n);
         case Metric::L1:
             return static_cast<double>(L1Distance(a, b, n));
+        case Metric::Hamming:
+        case Metric::Jaccard:
+            break;  // not float vectors: BitOperatorDistance
     }
-    return 0.0;
+    return std::nan("");
+}
+
+double BitOperatorDistance(Metric metric, const uint8_t* a, const uint8_t* b, int dim) {
+    // The same kernels as the `bit` operators (distance/distance.h).
+    size_t nbytes = (static_cast<size_t>(dim) + 7) / 8;
+    if (metric == Metric::Jaccard) return JaccardDistance(a, b, nbytes);
+    return static_cast<double>(HammingDistance(a, b, nbytes));
 }
 
 bool PrepareVector(Metric metric, const float* in, int dim, float* out) {

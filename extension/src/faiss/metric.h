@@ -26,9 +26,16 @@ enum class Metric : uint32_t {
     InnerProduct = 2,  // <#>  negative inner product
     Cosine = 3,        // <=>  1 - cosine similarity: vectors normalized, FAISS inner product
     L1 = 4,            // <+>  taxicab (Flat and HNSW-Flat only: FAISS's IVF scanners lack it)
+    Hamming = 5,       // <~>  differing bits of `bit` strings (binary codes, binary_ivf_codec.h)
+    Jaccard = 6,       // <%>  1 - |a AND b| / |a OR b| of `bit` strings (Flat only)
 };
 
-// Returns the metric's lowercase SQL-facing name ("l2", "inner product", "cosine", "l1").
+// Returns true for the metrics over bit strings: their vectors are packed bits (most significant
+// bit first, dim bits in (dim + 7) / 8 bytes), not floats.
+inline bool IsBitMetric(Metric metric) { return metric == Metric::Hamming || metric == Metric::Jaccard; }
+
+// Returns the metric's lowercase SQL-facing name ("l2", "inner product", "cosine", "l1",
+// "hamming", "jaccard").
 const char* MetricName(Metric metric);
 
 // Returns true when the value is one of the Metric enumerators (for values read from disk).
@@ -39,8 +46,12 @@ double ToOrderDistance(Metric metric, float faiss_distance);
 
 // Returns the exact SQL operator value between two raw vectors of `dim` floats, computed with
 // the extension's own kernels (distance/distance.h), so it agrees with the `vector` operators.
-// Cosine of a zero vector is NaN, as with the `<=>` operator.
+// Cosine of a zero vector is NaN, as with the `<=>` operator. Float metrics only: the bit
+// metrics have BitOperatorDistance.
 double OperatorDistance(Metric metric, const float* a, const float* b, int dim);
+
+// Returns the exact `<~>` / `<%>` value between two packed bit strings of `dim` bits.
+double BitOperatorDistance(Metric metric, const uint8_t* a, const uint8_t* b, int dim);
 
 // Copies `dim` floats from in to out, normalizing to unit length for Cosine. Returns false
 // (leaving out unspecified) when the metric is Cosine and the vector has zero norm, i.e. it

@@ -72,12 +72,14 @@ void ResolveBuildSpec(Relation index, JadeAmKind am, uint32 dims, double ntuples
 int EffectiveNprobe(const JadeMetaPageData* meta);
 int EffectiveEf(const JadeMetaPageData* meta);
 
-// Vector preparation shared by build, insert and scan (build.cpp): checks dims and, for cosine,
-// normalizes into dst. Returns false when the vector cannot be indexed (zero vector + cosine).
-bool PrepareVector(Relation index, uint32 metric, uint32 dims, Datum value, float* dst);
+// Vector preparation shared by build, insert and scan (vectors.cpp): checks dims, decodes the
+// value into a working row (index/elements.h: floats, or packed bits for the bit metrics) and,
+// for cosine, normalizes it. Returns false when the vector cannot be indexed (zero vector +
+// cosine).
+bool PrepareVector(Relation index, uint32 metric, uint32 dims, Datum value, void* dst);
 
-// Computes the operator's exact distance between a query (prepared) and a raw stored vector.
-double ExactDistance(uint32 metric, const float* query, const float* x, uint32 dims);
+// Computes the operator's exact distance between a query row (prepared) and a stored row.
+double ExactDistance(uint32 metric, const void* query, const void* x, uint32 dims);
 
 // build_threads.cpp: OpenMP threads for a build over `rows` vectors (jadevector.build_threads;
 // 0 = the idle CPUs up to max_parallel_maintenance_workers + 1, for large builds).

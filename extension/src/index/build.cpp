@@ -18,6 +18,7 @@
 
 #include <cstring>
 
+#include "index/elements.h"
 #include "index/engine.h"
 #include "index/gucs.h"
 #include "pg/guard.h"
@@ -77,17 +78,19 @@ struct BuildState {
     Relation index;
     BuildSpec spec;
     uint32 metric;
-    uint32 dims;  // 0 until known
+    JadeElement element;
+    uint32 dims;       // 0 until known
+    Size row_bytes;    // one working row (index/elements.h), 0 until dims is known
     MemoryContext tmp_cxt;
     bool sampling;
     // pass 1
-    float* sample;
+    uint8* sample;  // sample_cap rows of row_bytes
     int64 sample_cap;
     int64 nsample;
     int64 nvalid;  // indexable rows seen in the sampling pass
     pg_prng_state prng;
     // pass 2
-    float* batch;
+    uint8* batch;  // batch_cap rows of row_bytes
     int64* batch_ids;
     int64 nbatch;
     int64 batch_cap;
@@ -102,12 +105,12 @@ struct BuildState {
 };
 
 // Prepares one heap row's vector into dst; returns false for NULLs and cosine zero vectors.
-static bool BuildPrepare(BuildState* st, Datum value, bool isnull, float* dst) {
+static bool BuildPrepare(BuildState* st, Datum value, bool isnull, uint8* dst) {
     if (isnull) return false;
-    int dim = DatumGetVector(value)->dim;
-    if (static_cast<uint32>(dim) != st->dims)
+    uint32 dim = ElementDims(st->element, value);
+    if (dim != st->dims)
         ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-                        errmsg("column has vectors of different dimensions %u and %d", st->dims, dim),
+                        errmsg("column has vectors of different dimensions %u and %u", st->dims, dim),
                         errdetail("An index needs one dimension for all rows."),
                         errhint("Declare the column with a dimension, e.g. vector(%u).", st->dims)));
     bool ok = PrepareVector(st->index, st->metric, st->dims, value, dst);
@@ -119,26 +122,28 @@ static bool BuildPrepare(BuildState* st, Datum value, bool isnull, float* dst) {
 static void SampleCallback(Relation index, ItemPointer tid, Datum* values, bool* isnull, bool alive, void* arg) {
     auto* st = static_cast<BuildState*>(arg);
     MemoryContext old = MemoryContextSwitchTo(st->tmp_cxt);
-    if (!isnull[0] && st->dims == 0) st->dims = DatumGetVector(values[0])->dim;
+    if (!isnull[0] && st->dims == 0) {
+        st->dims = ElementDims(st->element, values[0]);
+        st->row_bytes = ElementRowBytes(st->element, st->dims);
+    }
     if (st->sample == nullptr && st->dims != 0) {
         Size budget = static_cast<Size>(maintenance_work_mem) * 1024L / 2;
-        st->sample_cap = std::max<int64>(1, std::min<int64>(kMaxSampleRows, budget / (sizeof(float) * st->dims)));
-        st->sample = static_cast<float*>(
-            MemoryContextAllocHuge(st->build_cxt, sizeof(float) * st->dims * st->sample_cap));
+        st->sample_cap = std::max<int64>(1, std::min<int64>(kMaxSampleRows, budget / st->row_bytes));
+        st->sample = static_cast<uint8*>(MemoryContextAllocHuge(st->build_cxt, st->row_bytes * st->sample_cap));
     }
-    float* slot = nullptr;
+    uint8* slot = nullptr;
     if (st->sample != nullptr) {
         if (st->nsample < st->sample_cap) {
-            slot = st->sample + st->nsample * st->dims;
+            slot = st->sample + st->nsample * st->row_bytes;
         } else {
             uint64 j = pg_prng_uint64_range(&st->prng, 0, static_cast<uint64>(st->nvalid));
-            if (j < static_cast<uint64>(st->sample_cap)) slot = st->sample + j * st->dims;
+            if (j < static_cast<uint64>(st->sample_cap)) slot = st->sample + j * st->row_bytes;
         }
     }
-    float* scratch = static_cast<float*>(palloc(sizeof(float) * std::max<uint32>(st->dims, 1)));
+    uint8* scratch = static_cast<uint8*>(palloc(std::max<Size>(st->row_bytes, 1)));
     if (st->dims != 0 && BuildPrepare(st, values[0], isnull[0], scratch)) {
         if (slot != nullptr) {
-            memcpy(slot, scratch, sizeof(float) * st->dims);
+            memcpy(slot, scratch, st->row_bytes);
             if (st->nsample < st->sample_cap) st->nsample++;
         }
         st->nvalid++;
@@ -153,8 +158,7 @@ static void FlushBatch(BuildState* st) {
     if (st->nbatch == 0) return;
     const BuildSpec& sp = st->spec;
     if (sp.family == kFamilyFlat) {
-        ListAppend(st->index, sp.code_size, 0, static_cast<uint32>(st->nbatch), st->batch_ids,
-                   reinterpret_cast<const uint8*>(st->batch), false);
+        ListAppend(st->index, sp.code_size, 0, static_cast<uint32>(st->nbatch), st->batch_ids, st->batch, false);
     } else {
         int64 n = st->nbatch;
         jade::pg::CallCpp([&]() {
@@ -193,7 +197,7 @@ static void FlushBatch(BuildState* st) {
 // Grows the batch arrays (HNSW collects every vector before building the graph).
 static void GrowBatch(BuildState* st) {
     int64 cap = st->batch_cap * 2;
-    st->batch = static_cast<float*>(repalloc_huge(st->batch, sizeof(float) * st->dims * cap));
+    st->batch = static_cast<uint8*>(repalloc_huge(st->batch, st->row_bytes * cap));
     st->batch_ids = static_cast<int64*>(repalloc_huge(st->batch_ids, sizeof(int64) * cap));
     st->batch_cap = cap;
 }
@@ -210,7 +214,7 @@ static void AddCallback(Relation index, ItemPointer tid, Datum* values, bool* is
             FlushBatch(st);
     }
     MemoryContext old = MemoryContextSwitchTo(st->tmp_cxt);
-    bool ok = BuildPrepare(st, values[0], false, st->batch + st->nbatch * st->dims);
+    bool ok = BuildPrepare(st, values[0], false, st->batch + st->nbatch * st->row_bytes);
     MemoryContextSwitchTo(old);
     MemoryContextReset(st->tmp_cxt);
     if (!ok) return;
@@ -264,7 +268,7 @@ static void MaybeFallBackToFlat(BuildState* st) {
     sp.family = kFamilyFlat;
     sp.nlist = 1;
     sp.lossy = false;
-    sp.code_size = sizeof(float) * sp.dims;
+    sp.code_size = static_cast<uint32>(ElementRowBytes(st->element, sp.dims));
     strlcpy(sp.factory, "Flat", sizeof(sp.factory));
 }
 
@@ -280,12 +284,14 @@ IndexBuildResult* JadeBuild(Relation heap, Relation index, IndexInfo* info, Jade
     st.heap = heap;
     st.index = index;
     st.metric = IndexMetric(index);
+    st.element = IndexElement(index);
     st.owner = NewEngineOwner(build_cxt);
     st.build_cxt = build_cxt;
     st.tmp_cxt = AllocSetContextCreate(build_cxt, "jadevector build tuple", ALLOCSET_DEFAULT_SIZES);
     pg_prng_seed(&st.prng, 0x4A414445);
     int32 typmod = TupleDescAttr(RelationGetDescr(index), 0)->atttypmod;
     st.dims = typmod > 0 ? static_cast<uint32>(typmod) : 0;
+    st.row_bytes = ElementRowBytes(st.element, st.dims);
 
     // Pass 1 unless the family is explicit, untrained and the dimension known.
     pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseLoad);
@@ -300,7 +306,7 @@ IndexBuildResult* JadeBuild(Relation heap, Relation index, IndexInfo* info, Jade
     // a placeholder, and the index starts as an exact Flat index whose dimension the first
     // insert fixes (README.md "Dimensions").
     bool dims_unknown = st.dims == 0;
-    if (!dims_unknown) CheckDim(static_cast<int>(st.dims));
+    if (!dims_unknown) CheckIndexDims(index, st.element, st.dims);
     ResolveBuildSpec(index, am, dims_unknown ? 8 : st.dims,
                      need_sample ? static_cast<double>(st.nvalid) : heap->rd_rel->reltuples, &st.spec);
     BuildSpec& sp = st.spec;
@@ -356,12 +362,13 @@ IndexBuildResult* JadeBuild(Relation heap, Relation index, IndexInfo* info, Jade
     // Pass 2.
     pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, sp.family == kFamilyHnsw ? kPhaseLoad : kPhaseAdd);
     pgstat_progress_update_param(PROGRESS_CREATEIDX_TUPLES_TOTAL, st.nvalid);
-    uint32 batch_dims = std::max<uint32>(sp.dims, 1);
+    Size batch_row = std::max<Size>(ElementRowBytes(st.element, sp.dims), 1);
+    st.row_bytes = ElementRowBytes(st.element, sp.dims);
     st.batch_cap = sp.family == kFamilyHnsw ? 1024
                                             : std::max<int64>(1024, std::min<int64>(kAddBatchRows,
                                                                           static_cast<int64>(maintenance_work_mem) *
-                                                                              1024L / 4 / (sizeof(float) * batch_dims)));
-    st.batch = static_cast<float*>(MemoryContextAllocHuge(build_cxt, sizeof(float) * batch_dims * st.batch_cap));
+                                                                              1024L / 4 / batch_row));
+    st.batch = static_cast<uint8*>(MemoryContextAllocHuge(build_cxt, batch_row * st.batch_cap));
     st.batch_ids = static_cast<int64*>(MemoryContextAllocHuge(build_cxt, sizeof(int64) * st.batch_cap));
     if (sp.family == kFamilyIvf) {
         st.lists = static_cast<int64*>(MemoryContextAllocHuge(build_cxt, sizeof(int64) * st.batch_cap));
@@ -383,15 +390,16 @@ IndexBuildResult* JadeBuild(Relation heap, Relation index, IndexInfo* info, Jade
             st.threads = BuildThreads(n);
             LogBuild(&st);
             jade::pg::CallCpp([&]() {
-                st.owner->hnsw = EngineHnswBuild(sp.factory, sp.dims, sp.metric, st.batch, n, sp.ef_construction,
-                                                 st.threads);
+                st.owner->hnsw = EngineHnswBuild(sp.factory, sp.dims, sp.metric, reinterpret_cast<float*>(st.batch), n,
+                                                 sp.ef_construction, st.threads);
             });
             pgstat_progress_update_param(PROGRESS_CREATEIDX_SUBPHASE, kPhaseWrite);
             meta.blob_head = WriteEngineBlob(&st, true, &meta.blob_bytes);
             meta.idmap_head = WriteIdMap(index, st.batch_ids, n, &meta.idmap_blocks, false);
             int auto_ef = 0;
             jade::pg::CallCpp([&]() {
-                auto_ef = EngineHnswCalibrate(st.owner->hnsw, st.batch, n, kCalibrationRecall, st.threads);
+                auto_ef = EngineHnswCalibrate(st.owner->hnsw, reinterpret_cast<float*>(st.batch), n, kCalibrationRecall,
+                                              st.threads);
             });
             meta.auto_ef = auto_ef;
         }
@@ -408,7 +416,7 @@ IndexBuildResult* JadeBuild(Relation heap, Relation index, IndexInfo* info, Jade
     meta.metric = sp.metric;
     meta.dims = sp.dims;
     // HNSW lists hold the raw-vector delta; IVF lists hold codec codes; Flat raw vectors.
-    meta.code_size = sp.family == kFamilyIvf ? sp.code_size : sizeof(float) * sp.dims;
+    meta.code_size = sp.family == kFamilyIvf ? sp.code_size : static_cast<uint32>(ElementRowBytes(st.element, sp.dims));
     meta.lossy = sp.lossy ? 1 : 0;
     meta.build_id = (static_cast<uint64>(start) << 16) ^ static_cast<uint64>(MyProcPid) ^
                     (static_cast<uint64>(RelationGetRelid(index)) << 40);
@@ -455,7 +463,7 @@ void jadebuildempty(Relation index) {
     meta.family = kFamilyFlat;
     meta.metric = IndexMetric(index);
     meta.dims = dims;
-    meta.code_size = sizeof(float) * dims;
+    meta.code_size = static_cast<uint32>(ElementRowBytes(IndexElement(index), dims));
     meta.build_id = static_cast<uint64>(GetCurrentTimestamp());
     meta.cache_version = 1;
     meta.nlist = 1;

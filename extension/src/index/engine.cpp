@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "faiss/binary_ivf_codec.h"
 #include "faiss/calibrate.h"
 #include "faiss/factory.h"
 #include "faiss/hnsw_graph.h"
@@ -30,13 +31,17 @@
 
 namespace jade::ext::index {
 
+// Exactly one of codec (float vectors) and binary (bit strings, Hamming) is set.
 struct EngineIvf {
     std::unique_ptr<engine::IvfCodec> codec;
+    std::unique_ptr<engine::BinaryIvfCodec> binary;
     std::vector<uint8_t> serialized;
 };
 
 struct EngineIvfScanner {
     std::unique_ptr<engine::IvfScanner> scanner;
+    const engine::BinaryIvfCodec* binary = nullptr;  // binary codec: scores against `query`
+    std::vector<uint8_t> query;
 };
 
 struct EngineHnsw {
@@ -100,64 +105,96 @@ int64_t EngineMinTrainingRows(const FactoryInfo* info) {
     return engine::MinTrainingRows(engine::ParseFactory(info->normalized, 0, engine::Metric::L2));
 }
 
-EngineIvf* EngineIvfTrain(const char* factory, uint32_t dims, uint32_t metric, const float* x, int64_t n,
+EngineIvf* EngineIvfTrain(const char* factory, uint32_t dims, uint32_t metric, const void* x, int64_t n,
                           int threads) {
     engine::FactorySpec spec = engine::ParseFactory(factory, static_cast<int>(dims), ToMetric(metric));
     auto e = std::make_unique<EngineIvf>();
-    e->codec = engine::IvfCodec::Train(spec, x, n, threads);
+    if (spec.IsBinaryIvf())
+        e->binary = engine::BinaryIvfCodec::Train(spec, static_cast<const uint8_t*>(x), n, threads);
+    else
+        e->codec = engine::IvfCodec::Train(spec, static_cast<const float*>(x), n, threads);
     return e.release();
 }
 
 // Serializes the trained codec; the bytes stay owned by the handle until it is freed.
 void EngineIvfSerialize(EngineIvf* e, const char** data, size_t* len) {
-    e->serialized = e->codec->Serialize();
+    if (e->binary) {
+        engine::VectorSink sink;
+        e->binary->Serialize(&sink);
+        e->serialized = std::move(sink.bytes);
+    } else {
+        e->serialized = e->codec->Serialize();
+    }
     *data = reinterpret_cast<const char*>(e->serialized.data());
     *len = e->serialized.size();
 }
 
-// Restores a codec from bytes written by EngineIvfSerialize.
+// Restores a codec from bytes written by EngineIvfSerialize (the metric says which kind).
 EngineIvf* EngineIvfLoad(const char* data, size_t len, uint32_t dims, uint32_t metric) {
     auto e = std::make_unique<EngineIvf>();
-    e->codec = engine::IvfCodec::Deserialize(reinterpret_cast<const uint8_t*>(data), len);
-    CheckLoaded(e->codec->spec(), dims, metric);
+    if (engine::IsBitMetric(ToMetric(metric))) {
+        engine::SpanSource source(reinterpret_cast<const uint8_t*>(data), len);
+        e->binary = engine::BinaryIvfCodec::Deserialize(&source);
+        CheckLoaded(e->binary->spec(), dims, metric);
+    } else {
+        e->codec = engine::IvfCodec::Deserialize(reinterpret_cast<const uint8_t*>(data), len);
+        CheckLoaded(e->codec->spec(), dims, metric);
+    }
     return e.release();
 }
 
-size_t EngineIvfMemoryBytes(const EngineIvf* e) { return e->codec->MemoryBytes(); }
+size_t EngineIvfMemoryBytes(const EngineIvf* e) { return e->binary ? e->binary->MemoryBytes() : e->codec->MemoryBytes(); }
 
 // Assigns n vectors to their nearest lists and encodes them: lists[n], codes[n * code_size].
-void EngineIvfAssignEncode(EngineIvf* e, int64_t n, const float* x, int64_t* lists, uint8_t* codes, int threads) {
-    e->codec->AssignEncode(n, x, lists, codes, threads);
+void EngineIvfAssignEncode(EngineIvf* e, int64_t n, const void* x, int64_t* lists, uint8_t* codes, int threads) {
+    if (e->binary)
+        e->binary->AssignEncode(n, static_cast<const uint8_t*>(x), lists, codes);
+    else
+        e->codec->AssignEncode(n, static_cast<const float*>(x), lists, codes, threads);
 }
 
 // Ranks all lists by distance from q to their centroid: lists[nlist] nearest first, dist[nlist].
-void EngineIvfRankLists(EngineIvf* e, const float* q, int64_t* lists, float* dist) {
-    e->codec->NearestLists(q, e->codec->nlist(), lists, dist);
+void EngineIvfRankLists(EngineIvf* e, const void* q, int64_t* lists, float* dist) {
+    if (e->binary)
+        e->binary->NearestLists(static_cast<const uint8_t*>(q), e->binary->nlist(), lists, dist);
+    else
+        e->codec->NearestLists(static_cast<const float*>(q), e->codec->nlist(), lists, dist);
 }
 
 // Returns the nprobe reaching the target recall@10 on the training sample.
-uint32_t EngineIvfCalibrate(EngineIvf* e, const float* x, int64_t n, double target, int threads) {
-    return static_cast<uint32_t>(engine::CalibrateNprobe(*e->codec, x, n, target));
+uint32_t EngineIvfCalibrate(EngineIvf* e, const void* x, int64_t n, double target, int threads) {
+    if (e->binary) return static_cast<uint32_t>(e->binary->CalibrateNprobe(static_cast<const uint8_t*>(x), n, target));
+    return static_cast<uint32_t>(engine::CalibrateNprobe(*e->codec, static_cast<const float*>(x), n, target));
 }
 
-double EngineIvfCalibrateRerank(EngineIvf* e, const float* x, int64_t n, uint32_t nprobe, double target,
+double EngineIvfCalibrateRerank(EngineIvf* e, const void* x, int64_t n, uint32_t nprobe, double target,
                                 double retention) {
-    return engine::CalibrateRerankShare(*e->codec, x, n, nprobe, target, retention);
+    if (e->binary) return 0.0;  // binary codes are exact: nothing to re-rank
+    return engine::CalibrateRerankShare(*e->codec, static_cast<const float*>(x), n, nprobe, target, retention);
 }
 
-EngineIvfScanner* EngineIvfScannerBegin(EngineIvf* e, const float* q) {
+EngineIvfScanner* EngineIvfScannerBegin(EngineIvf* e, const void* q) {
     auto s = std::make_unique<EngineIvfScanner>();
-    s->scanner = e->codec->NewScanner(q);
+    if (e->binary) {
+        s->binary = e->binary.get();
+        const auto* bytes = static_cast<const uint8_t*>(q);
+        s->query.assign(bytes, bytes + e->binary->code_size());
+    } else {
+        s->scanner = e->codec->NewScanner(static_cast<const float*>(q));
+    }
     return s.release();
 }
 
 void EngineIvfScannerSetList(EngineIvfScanner* s, int64_t list_no, float coarse_dis) {
-    s->scanner->SetList(list_no, coarse_dis);
+    if (s->scanner) s->scanner->SetList(list_no, coarse_dis);  // binary scores need no list state
 }
 
 // Scores n codes of the current list with order distances.
 void EngineIvfScannerScore(EngineIvfScanner* s, size_t n, const uint8_t* codes, float* out) {
-    s->scanner->Score(n, codes, out);
+    if (s->binary)
+        s->binary->Score(s->query.data(), n, codes, out);
+    else
+        s->scanner->Score(n, codes, out);
 }
 
 void EngineIvfScannerFree(EngineIvfScanner* s) noexcept { delete s; }

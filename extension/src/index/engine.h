@@ -37,10 +37,12 @@ void EngineDefaultFactory(double ntuples, uint32_t dims, uint32_t metric, char* 
 int64_t EngineMinTrainingRows(const FactoryInfo* info);
 
 // ---- IVF codec (coarse quantizer + list codec) ----
+// Vectors (x, q) are rows of the index's working representation: `dims` floats, or for the bit
+// metrics (hamming) (dims + 7) / 8 bytes of packed bits (binary_ivf_codec.h).
 struct EngineIvf;
 
 // Trains a codec on n vectors with `threads` OpenMP threads (the engine normalizes for cosine).
-EngineIvf* EngineIvfTrain(const char* factory, uint32_t dims, uint32_t metric, const float* x, int64_t n,
+EngineIvf* EngineIvfTrain(const char* factory, uint32_t dims, uint32_t metric, const void* x, int64_t n,
                           int threads);
 
 // Serializes the trained codec; the bytes stay owned by the handle until it is freed.
@@ -53,25 +55,25 @@ EngineIvf* EngineIvfLoad(const char* data, size_t len, uint32_t dims, uint32_t m
 size_t EngineIvfMemoryBytes(const EngineIvf* ivf);
 
 // Assigns n vectors to their nearest lists and encodes them: lists[n], codes[n * code_size].
-void EngineIvfAssignEncode(EngineIvf* ivf, int64_t n, const float* x, int64_t* lists, uint8_t* codes,
+void EngineIvfAssignEncode(EngineIvf* ivf, int64_t n, const void* x, int64_t* lists, uint8_t* codes,
                            int threads);
 
 // Ranks all lists by distance from q to their centroid: lists[nlist] nearest first, dist[nlist]
 // (FAISS coarse distances: squared L2, or similarities for inner product / cosine).
-void EngineIvfRankLists(EngineIvf* ivf, const float* q, int64_t* lists, float* dist);
+void EngineIvfRankLists(EngineIvf* ivf, const void* q, int64_t* lists, float* dist);
 
 // Measures on n sample vectors how many lists a query must probe so that `target` of its exact
 // 10 nearest neighbours (within the sample) lie in probed lists; returns that nprobe (>= 1).
-uint32_t EngineIvfCalibrate(EngineIvf* ivf, const float* x, int64_t n, double target, int threads);
+uint32_t EngineIvfCalibrate(EngineIvf* ivf, const void* x, int64_t n, double target, int threads);
 
 // Measures the share of the candidates in `nprobe` lists that lossy codes must re-rank exactly for
 // `target` recall@10 (or `retention` of what re-ranking them all reaches); see faiss/calibrate.h.
-double EngineIvfCalibrateRerank(EngineIvf* ivf, const float* x, int64_t n, uint32_t nprobe, double target,
+double EngineIvfCalibrateRerank(EngineIvf* ivf, const void* x, int64_t n, uint32_t nprobe, double target,
                                 double retention);
 
 // A per-query code scanner; set the list before scoring its codes.
 struct EngineIvfScanner;
-EngineIvfScanner* EngineIvfScannerBegin(EngineIvf* ivf, const float* q);
+EngineIvfScanner* EngineIvfScannerBegin(EngineIvf* ivf, const void* q);
 void EngineIvfScannerSetList(EngineIvfScanner* sc, int64_t list_no, float coarse_dis);
 
 // Scores n codes: out[i] is the order distance (the SQL operator's value; approximate for

@@ -9,6 +9,7 @@
 
 #include <cstring>
 
+#include "index/elements.h"
 #include "index/engine.h"
 #include "pg/guard.h"
 #include "type/vector.h"
@@ -21,7 +22,7 @@ namespace jade::ext::index {
 
 // Fixes the dimension of an index built on an empty table without typmod (first insert wins).
 static void FixDimensions(Relation index, JadeMetaPageData* meta, uint32 dims) {
-    CheckDim(static_cast<int>(dims));
+    CheckIndexDims(index, IndexElement(index), dims);
     Buffer buf = ReadBuffer(index, kMetaBlock);
     LockBuffer(buf, BUFFER_LOCK_EXCLUSIVE);
     PageEdit edit;
@@ -29,7 +30,7 @@ static void FixDimensions(Relation index, JadeMetaPageData* meta, uint32 dims) {
     JadeMetaPage m = PageMeta(EditPage(&edit, buf, false));
     if (m->dims == 0) {
         m->dims = dims;
-        m->code_size = sizeof(float) * dims;
+        m->code_size = static_cast<uint32>(ElementRowBytes(IndexElement(index), dims));
         m->change_count++;
     }
     *meta = *m;
@@ -46,8 +47,9 @@ bool jadeinsert(Relation index, Datum* values, bool* isnull, ItemPointer heap_ti
 
     JadeMetaPageData meta;
     ReadMeta(index, &meta);
-    if (meta.dims == 0) FixDimensions(index, &meta, DatumGetVector(values[0])->dim);
-    float* x = static_cast<float*>(palloc(sizeof(float) * meta.dims));
+    JadeElement element = IndexElement(index);
+    if (meta.dims == 0) FixDimensions(index, &meta, ElementDims(element, values[0]));
+    uint8* x = static_cast<uint8*>(palloc(ElementRowBytes(element, meta.dims)));
     if (PrepareVector(index, meta.metric, meta.dims, values[0], x)) {
         int64 id = TidToId(heap_tid);
         if (meta.family == kFamilyIvf) {
@@ -59,7 +61,7 @@ bool jadeinsert(Relation index, Datum* values, bool* isnull, ItemPointer heap_ti
                 elog(ERROR, "jadevector: codec assigned list %lld of %u", (long long)list_no, meta.nlist);
             ListAppend(index, meta.code_size, static_cast<uint32>(list_no), 1, &id, code, true);
         } else {
-            ListAppend(index, meta.code_size, 0, 1, &id, reinterpret_cast<const uint8*>(x), true);
+            ListAppend(index, meta.code_size, 0, 1, &id, x, true);
         }
     }
     MemoryContextSwitchTo(old);

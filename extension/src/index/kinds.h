@@ -21,6 +21,16 @@ enum JadeMetric : uint32_t {
     kMetricIp = 2,      // <#>  negative inner product
     kMetricCosine = 3,  // <=>  1 - cosine similarity (vectors normalized, FAISS inner product)
     kMetricL1 = 4,      // <+>  taxicab (Flat family only)
+    kMetricHamming = 5, // <~>  differing bits (bit strings; Flat and binary IVF)
+    kMetricJaccard = 6, // <%>  Jaccard distance of bit strings (Flat family only)
+};
+
+// The element type of the indexed column (the opclass input type): decides how a value is read
+// into the working row the engine sees (index/elements.h). Derived from the relation, not stored.
+enum JadeElement : uint32_t {
+    kElementVector = 1,   // vector: dims float4, used as is
+    kElementHalfvec = 2,  // halfvec: dims binary16, widened to float4 (exact)
+    kElementBit = 3,      // bit: dims bits, kept packed ((dims + 7) / 8 bytes)
 };
 
 // Which access method created the index: decides which GUCs steer its scans.

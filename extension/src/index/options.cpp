@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "index/elements.h"
 #include "index/engine.h"
 #include "index/gucs.h"
 #include "pg/guard.h"
@@ -92,11 +93,13 @@ JadeMetric IndexMetric(Relation index) {
         if (strcmp(name, "<#>") == 0) return kMetricIp;
         if (strcmp(name, "<=>") == 0) return kMetricCosine;
         if (strcmp(name, "<+>") == 0) return kMetricL1;
+        if (strcmp(name, "<~>") == 0) return kMetricHamming;
+        if (strcmp(name, "<%>") == 0) return kMetricJaccard;
     }
     ereport(ERROR, (errcode(ERRCODE_INVALID_OBJECT_DEFINITION),
                     errmsg("operator class of index \"%s\" has no supported distance operator",
                            RelationGetRelationName(index)),
-                    errhint("Use vector_l2_ops, vector_ip_ops, vector_cosine_ops or vector_l1_ops.")));
+                    errhint("Use an operator class of <->, <#>, <=>, <+>, <~> or <%%>, e.g. vector_l2_ops.")));
     pg_unreachable();
 }
 
@@ -160,14 +163,26 @@ const char* MetricName(uint32 metric) {
             return "cosine";
         case kMetricL1:
             return "l1";
+        case kMetricHamming:
+            return "hamming";
+        case kMetricJaccard:
+            return "jaccard";
     }
     return "unknown";
+}
+
+// Returns true when factory names an IVF family whose codes are half-precision floats.
+static bool IsFp16Factory(const char* factory) {
+    const char* comma = strchr(factory, ',');
+    return comma != nullptr && strcmp(comma + 1, "SQfp16") == 0;
 }
 
 void ResolveBuildSpec(Relation index, JadeAmKind am, uint32 dims, double ntuples, BuildSpec* spec) {
     memset(spec, 0, sizeof(*spec));
     spec->am = am;
     spec->metric = IndexMetric(index);
+    JadeElement element = IndexElement(index);
+    CheckIndexDims(index, element, dims);
     spec->dims = dims;
     spec->ef_construction = kDefaultEfConstruction;
     char factory[kFactoryMaxLen] = {0};
@@ -178,10 +193,14 @@ void ResolveBuildSpec(Relation index, JadeAmKind am, uint32 dims, double ntuples
                 spec->ef_construction = opts->ef_construction;
                 if (opts->factory_offset != 0) strlcpy(factory, (char*)opts + opts->factory_offset, sizeof(factory));
             }
-            if (factory[0] == '\0')
+            if (factory[0] == '\0') {
                 jade::pg::CallCpp([&]() {
                     EngineDefaultFactory(ntuples, dims, spec->metric, factory, sizeof(factory));
                 });
+                // halfvec: IVF lists of binary16 codes, half the bytes of float codes and as exact.
+                char* flat = strstr(factory, ",Flat");
+                if (element == kElementHalfvec && flat != nullptr) strlcpy(flat, ",SQfp16", sizeof(factory) - (flat - factory));
+            }
             break;
         }
         case kAmHnsw: {
@@ -196,7 +215,9 @@ void ResolveBuildSpec(Relation index, JadeAmKind am, uint32 dims, double ntuples
         }
         case kAmIvfflat: {
             auto* opts = reinterpret_cast<IvfflatOptionsData*>(index->rd_options);
-            snprintf(factory, sizeof(factory), "IVF%d,Flat", opts ? opts->lists : kDefaultIvfflatLists);
+            // halfvec lists hold binary16 codes (pgvector's ivfflat stores halfvec values too).
+            snprintf(factory, sizeof(factory), "IVF%d,%s", opts ? opts->lists : kDefaultIvfflatLists,
+                     element == kElementHalfvec ? "SQfp16" : "Flat");
             break;
         }
     }
@@ -206,10 +227,20 @@ void ResolveBuildSpec(Relation index, JadeAmKind am, uint32 dims, double ntuples
     spec->nlist = info.nlist;
     spec->hnsw_m = info.hnsw_m;
     spec->code_size = info.code_size;
-    spec->lossy = info.lossy;
+    // fp16 codes reproduce halfvec values exactly, so L2 and inner product distances from them are
+    // final; cosine stores normalized vectors, whose rounding to half is not.
+    spec->lossy = info.lossy && !(element == kElementHalfvec && IsFp16Factory(info.normalized) &&
+                                  spec->metric != kMetricCosine);
     strlcpy(spec->factory, info.normalized, sizeof(spec->factory));
     // The engine could also search an L1 HNSW graph, but the index's delta merge and the
     // documented surface (pgvector has no L1 graph either) keep L1 to the exact Flat family.
+    // The FAISS graphs hold float vectors of the old blob format; the other element types get
+    // graphs through the page-resident HNSW (extension/src/index/README.md).
+    if (element != kElementVector && spec->family == kFamilyHnsw)
+        ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+                        errmsg("factory \"%s\" cannot index %s columns", spec->factory,
+                               element == kElementHalfvec ? "halfvec" : "bit"),
+                        errhint("Use an IVF or Flat factory.")));
     if (spec->metric == kMetricL1 && spec->family != kFamilyFlat)
         ereport(ERROR, (errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
                         errmsg("vector_l1_ops is supported only by the Flat family, not by \"%s\"", spec->factory),

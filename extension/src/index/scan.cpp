@@ -26,6 +26,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "index/elements.h"
 #include "index/engine.h"
 #include "index/gucs.h"
 #include "pg/guard.h"
@@ -186,13 +187,20 @@ static void StartScan(IndexScanDesc scan, ScanOpaque* so) {
     if (scan->numberOfOrderBys == 0 || (scan->orderByData[0].sk_flags & SK_ISNULL) || m.dims == 0) {
         so->any_order = true;
     } else {
-        Vector* q = DatumGetVector(scan->orderByData[0].sk_argument);
-        if (static_cast<uint32>(q->dim) != m.dims)
+        // The query's dimension must match, with the message of the type's own operators.
+        JadeElement element = IndexElement(scan->indexRelation);
+        Datum arg = scan->orderByData[0].sk_argument;
+        uint32 qdims = ElementDims(element, arg);
+        if (qdims != m.dims)
             ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION),
-                            errmsg("different vector dimensions %u and %d", m.dims, q->dim)));
-        so->raw_query = static_cast<float*>(palloc(sizeof(float) * m.dims));
-        memcpy(so->raw_query, q->x, sizeof(float) * m.dims);
-        so->query = static_cast<float*>(palloc(sizeof(float) * m.dims));
+                            errmsg(element == kElementBit       ? "different bit lengths %u and %u"
+                                   : element == kElementHalfvec ? "different halfvec dimensions %u and %u"
+                                                                : "different vector dimensions %u and %u",
+                                   m.dims, qdims)));
+        Size row_bytes = ElementRowBytes(element, m.dims);
+        so->raw_query = static_cast<float*>(palloc(row_bytes));
+        DecodeElement(element, arg, m.dims, so->raw_query);
+        so->query = static_cast<float*>(palloc(row_bytes));
         so->any_order = !PrepareVector(scan->indexRelation, m.metric, m.dims, scan->orderByData[0].sk_argument,
                                        so->query);
     }
@@ -250,10 +258,13 @@ bool HeapDistance(IndexScanDesc scan, ScanOpaque* so, int64 id, double* distance
     FormIndexDatum(so->index_info, so->slot, so->estate, values, isnull);
     bool ok = false;
     if (!isnull[0]) {
+        JadeElement element = IndexElement(scan->indexRelation);
+        if (so->heap_vec == nullptr)
+            so->heap_vec = static_cast<float*>(
+                MemoryContextAlloc(so->scan_cxt, std::max<Size>(ElementRowBytes(element, so->meta.dims), 1)));
         MemoryContext old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
-        Vector* v = DatumGetVector(values[0]);
-        if (static_cast<uint32>(v->dim) == so->meta.dims) {
-            *distance = ExactDistance(so->meta.metric, so->raw_query, v->x, so->meta.dims);
+        if (DecodeElement(element, values[0], so->meta.dims, so->heap_vec)) {
+            *distance = ExactDistance(so->meta.metric, so->raw_query, so->heap_vec, so->meta.dims);
             ok = true;
         }
         MemoryContextSwitchTo(old);
@@ -329,6 +340,12 @@ static bool RefillHnsw(IndexScanDesc scan, ScanOpaque* so) {
         return RefillHnswExhaustive(scan, so);
     if (!first && (!so->iterative || so->cur_ef >= static_cast<int64>(m.graph_ntotal))) return false;
     if (!first && so->max_visit > 0 && so->cur_ef >= so->max_visit) return false;
+    // pgvector's memory bound for iterative scans: work_mem x hnsw.scan_mem_multiplier for what
+    // the scan keeps (returned ids, batches).
+    if (!first && so->meta.am_kind == kAmHnsw &&
+        static_cast<double>(MemoryContextMemAllocated(so->query_cxt, true)) >
+            static_cast<double>(work_mem) * 1024.0 * hnsw_scan_mem_multiplier)
+        return false;
     if (first) {
         ScanDeltaConsistently(scan, so);
         so->cur_ef = so->ef;

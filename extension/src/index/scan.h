@@ -28,8 +28,8 @@ struct ScanOpaque {
     bool started;
     bool done;
     bool any_order;  // NULL / zero query: every entry, distance NULL, storage order
-    float* query;    // prepared (normalized for cosine)
-    float* raw_query;
+    float* query;    // prepared (normalized for cosine); a working row (index/elements.h):
+    float* raw_query;  // floats, or packed bits behind the float* for the bit metrics
     // settings
     bool iterative;
     bool strict;

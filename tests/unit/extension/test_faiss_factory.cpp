@@ -95,7 +95,7 @@ TEST_CASE("factory: rejected strings give 22023 with a reason", "[faiss][factory
         {"IVF100", "needs a list code"},
         {"IVF100,", "Unknown IVF list code \"\""},
         {"IVF100,SQ4", "Unknown IVF list code \"SQ4\""},
-        {"IVF100,SQfp16", "Unknown IVF list code"},
+        {"IVF100,SQfp8", "Unknown IVF list code"},
         {"IVF100,PQ", "Unknown IVF list code \"PQ\""},
         {"IVF100,PQ0", "at least 1 sub-quantizer"},
         {"IVF100,PQ16x3", "between 4 and 12, not 3"},
@@ -216,8 +216,15 @@ TEST_CASE("metric: conversions, operator distances and preparation", "[faiss][me
     CHECK(out[1] == 2.0f);
     CHECK(IsValidMetric(1));
     CHECK(IsValidMetric(4));
+    CHECK(IsValidMetric(6));
     CHECK_FALSE(IsValidMetric(0));
-    CHECK_FALSE(IsValidMetric(5));
+    CHECK_FALSE(IsValidMetric(7));
+    CHECK(std::string(MetricName(Metric::Hamming)) == "hamming");
+    CHECK(IsBitMetric(Metric::Jaccard));
+    CHECK_FALSE(IsBitMetric(Metric::L1));
+    const uint8_t x[2] = {0xF0, 0x80}, y[2] = {0x0F, 0x80};
+    CHECK(BitOperatorDistance(Metric::Hamming, x, y, 9) == 8.0);
+    CHECK(BitOperatorDistance(Metric::Jaccard, x, y, 9) == Approx(1.0 - 1.0 / 9.0));
     CHECK(std::string(MetricName(Metric::InnerProduct)) == "inner product");
 }
 
@@ -246,4 +253,28 @@ TEST_CASE("faiss messages are trimmed for users", "[faiss][errors]") {
                            "Index type 0x78787878 (\"xxxx\") not recognized") ==
           "Index type 0x78787878 (\"xxxx\") not recognized");
     CHECK(TrimFaissMessage("plain message") == "plain message");
+}
+
+TEST_CASE("factory: half-precision IVF codes and bit metrics", "[faiss][factory]") {
+    FactorySpec fp16 = ParseFactory("IVF10, SQfp16", 64, Metric::L2);
+    CHECK(fp16.family == Family::IvfSqFp16);
+    CHECK(fp16.canonical == "IVF10,SQfp16");
+    CHECK(fp16.faiss_key == "IVF10,SQfp16");
+    CHECK(fp16.IsIvf());
+    CHECK(fp16.IsLossy());
+    CHECK(CodeSize(fp16) == 128);
+    CHECK(MinTrainingRows(fp16) == 10);
+    // bit strings: packed codes, Flat or IVF,Flat for Hamming, Flat only for Jaccard
+    FactorySpec bits = ParseFactory("IVF8,Flat", 64000, Metric::Hamming);
+    CHECK(bits.IsBinaryIvf());
+    CHECK(CodeSize(bits) == 8000);
+    CHECK(CodeSize(ParseFactory("Flat", 3, Metric::Jaccard)) == 1);
+    CHECK(std::string(ParseError("IVF8,SQ8", 64, Metric::Hamming).sqlstate()) == "0A000");
+    CHECK(std::string(ParseError("IVF8,SQfp16", 64, Metric::Hamming).sqlstate()) == "0A000");
+    CHECK(std::string(ParseError("HNSW16", 64, Metric::Hamming).sqlstate()) == "0A000");
+    CHECK(std::string(ParseError("IVF8,Flat", 64, Metric::Jaccard).sqlstate()) == "0A000");
+    CHECK(std::string(ParseError("Flat", 64001, Metric::Hamming).sqlstate()) == "54000");
+    CHECK(std::string(ParseError("Flat", 16001, Metric::L2).sqlstate()) == "54000");
+    CHECK(DefaultFactory(1000000, 64, Metric::Jaccard) == "Flat");
+    CHECK(DefaultFactory(100000, 64, Metric::Hamming) == "IVF100,Flat");
 }
