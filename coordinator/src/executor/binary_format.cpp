@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "executor/vector_binary.h"
 #include "merge/row.h"
 
 namespace jade::coord::exec {
@@ -55,7 +56,7 @@ bool CanEncodeBinary(uint32_t oid) {
         case kBytea:
             return true;
         default:
-            return false;
+            return IsVectorFamilyType(oid);
     }
 }
 
@@ -118,10 +119,8 @@ Expected<std::string> TextToBinary(uint32_t type, std::string_view text) {
             return out;
         }
         default:
-            return MakeError(sqlstate::kFeatureNotSupported,
-                             "binary result format for type oid " + std::to_string(type) +
-                                 " is not supported through the coordinator",
-                             "", "Request text format for this column.");
+            // bit, varbit and the vector types once their OIDs are known; 0A000 for the rest.
+            return VectorTextToBinary(type, text);
     }
 }
 

@@ -9,6 +9,8 @@
 #include "executor/exec_common.h"
 #include "executor/result_relay.h"
 #include "executor/statement_executor.h"
+#include "executor/vector_binary.h"
+#include "executor/vector_types.h"
 #include "merge/result_merger.h"
 #include "transaction/transaction_coordinator.h"
 #include "wire/messages/query.h"
@@ -25,6 +27,7 @@ void StatementExecutor::RunFanOut(const StatementExec& exec, Plan plan, DoneFn d
         bool have_error = false;
         wire::ErrorFields error;
         Error merge_error;
+        bool output_error = false;  ///< merge_error arose while writing rows (the merge itself is fine)
         uint64_t rows = 0;
         std::vector<uint64_t> pushed;  ///< rows handed to the merger per shard
     };
@@ -47,18 +50,34 @@ void StatementExecutor::RunFanOut(const StatementExec& exec, Plan plan, DoneFn d
         spec->mode == MergeMode::kAggregate || !spec->limit || spec->offset + *spec->limit > kWholeResultRows;
     std::vector<Lane> lanes = LanesFor(plan.tasks, exec.params, 0, single_row);
     auto formats = exec.result_formats;
+    // Binary columns are encoded here from the workers' text: vector types need their OIDs.
+    AddVectorTypesLookup(formats, &lanes);
     bool describe = exec.describe;
     auto drain = [this, st, formats]() {
         Row row;
-        while (st->merger && st->merger->Pop(&row)) {
+        while (!st->output_error && st->merger && st->merger->Pop(&row)) {
+            size_t mark = out().size();
             wire::DataRowWriter w(&out());
             w.Begin(static_cast<int16_t>(row.size()));
             for (size_t i = 0; i < row.size(); ++i) {
                 if (!row[i]) {
                     w.Null();
                 } else if (FormatFor(formats, i) == 1) {
-                    auto bin = TextToBinary(i < st->out_types.size() ? st->out_types[i] : oid::kText, *row[i]);
-                    w.Cell(bin ? *bin : *row[i]);
+                    uint32_t type = i < st->out_types.size() ? st->out_types[i] : oid::kText;
+                    auto bin = TextToBinary(type, *row[i]);
+                    if (!bin) {
+                        // Never text bytes labelled binary: the statement fails (0A000 for a type
+                        // the coordinator cannot encode). An extension OID not seen before means
+                        // the types were re-created: look them up again next time.
+                        if (type >= kFirstNormalObjectId) ForgetVectorTypes();
+                        out().resize(mark);
+                        st->failed = true;
+                        st->output_error = true;
+                        st->merge_error = bin.error();
+                        if (run_) run_->CancelAll();
+                        return;
+                    }
+                    w.Cell(*bin);
                 } else {
                     w.Cell(*row[i]);
                 }
@@ -71,6 +90,7 @@ void StatementExecutor::RunFanOut(const StatementExec& exec, Plan plan, DoneFn d
     bool per_shard_lanes = !txn_.in_block() && !combined;
     cb.on_result = [this, st, spec, shards, formats, describe, drain, per_shard_lanes, inputs_of, first_col](
                        size_t, int tag, backend::PgResult res) {
+        if (TakeVectorTypes(tag, res.get())) return;
         if (st->failed) return;
         ExecStatusType status = PQresultStatus(res.get());
         if (status == PGRES_FATAL_ERROR) {

@@ -4,6 +4,7 @@
 // output queue is full. See statement_executor.h.
 #include "executor/result_relay.h"
 #include "executor/statement_executor.h"
+#include "executor/vector_types.h"
 #include "transaction/transaction_coordinator.h"
 #include "wire/messages/copy.h"
 #include "wire/messages/error_response.h"
@@ -25,10 +26,14 @@ void StatementExecutor::RunRelay(const StatementExec& exec, const Plan& plan, Do
     lanes[0].ops.push_back(TaskOp(task, exec.params, fmt.worker_format, /*single_row=*/true, 0));
     lanes[0].ops[0].forgets_statements = exec.stmt.kind() == PG_QUERY__NODE__NODE_DEALLOCATE_STMT ||
                                          exec.stmt.kind() == PG_QUERY__NODE__NODE_DISCARD_STMT;
+    // Mixed formats: the worker sends text and binary columns are encoded here (vector types
+    // need their OIDs).
+    if (fmt.convert) AddVectorTypesLookup(exec.result_formats, &lanes);
     bool writes = !plan.read_only;
     uint32_t node_id = task.node.id;
     TaskRun::Callbacks cb;
-    cb.on_result = [this, relay](size_t lane, int, backend::PgResult res) {
+    cb.on_result = [this, relay](size_t lane, int tag, backend::PgResult res) {
+        if (TakeVectorTypes(tag, res.get())) return;
         ExecStatusType st = PQresultStatus(res.get());
         if (st == PGRES_COPY_OUT) {
             wire::WriteCopyOutResponse(&out(), PQbinaryTuples(res.get()) != 0,

@@ -2,6 +2,7 @@
 #include "executor/result_relay.h"
 
 #include "executor/binary_format.h"
+#include "executor/vector_binary.h"
 #include "wire/messages/query.h"
 #include "wire/messages/extended.h"
 
@@ -166,6 +167,8 @@ bool ResultRelay::WriteRow(const PGresult* res, int row) {
         if (choice_.convert && FormatFor(formats_, c) == 1) {
             auto bin = TextToBinary(PQftype(res, c), v);
             if (!bin) {
+                // An extension type OID not seen before: the types were re-created, look again.
+                if (PQftype(res, c) >= kFirstNormalObjectId) ForgetVectorTypes();
                 out_->resize(mark);
                 wire::WriteError(out_, bin.error());
                 error_ = bin.error();
