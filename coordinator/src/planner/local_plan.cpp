@@ -14,6 +14,8 @@
 namespace jade::coord::planner {
 namespace {
 
+Expected<int64_t> IntArg(const std::optional<std::string>& v, const char* what);
+
 constexpr uint32_t kVoidOid = 2278;
 
 struct View {
@@ -156,7 +158,11 @@ Expected<Plan> PlanView(const Ctx& ctx, View v) {
   if (sel->limit_count) {
     auto lim = ResolveValue(sel->limit_count, ctx.params);
     if (!lim || !lim->has_value()) return Unsupported("this LIMIT on a jade_* view");
-    if (!(*lim)->is_null) rows.resize(std::min(rows.size(), static_cast<size_t>(std::max(0LL, std::stoll((*lim)->text)))));
+    if (!(*lim)->is_null) {
+      auto n = IntArg((*lim)->text, "LIMIT");  // int8 syntax and range checked before conversion
+      if (!n) return std::move(n).error();
+      rows.resize(std::min(rows.size(), static_cast<size_t>(std::max<int64_t>(0, *n))));
+    }
   }
   Plan p;
   p.kind = PlanKind::kLocal;

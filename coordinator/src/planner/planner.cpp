@@ -51,11 +51,17 @@ Expected<Plan> Dispatch(const planner::Ctx& ctx) {
 
 Expected<Plan> PlanStatement(const Catalog& catalog, const ParsedStatement& stmt, const Params& params,
                              const SessionInfo& session) {
-  planner::Ctx ctx{catalog, stmt, params, session};
-  uint64_t reads = planner::ParamValueReads();
-  auto plan = Dispatch(ctx);
-  if (plan) plan->param_values_used = planner::ParamValueReads() != reads;
-  return plan;
+  // Planning is pure: an exception (a bug, or memory) fails this statement only, with XX000,
+  // and the session carries on.
+  try {
+    planner::Ctx ctx{catalog, stmt, params, session};
+    uint64_t reads = planner::ParamValueReads();
+    auto plan = Dispatch(ctx);
+    if (plan) plan->param_values_used = planner::ParamValueReads() != reads;
+    return plan;
+  } catch (const std::exception& e) {
+    return MakeError(sqlstate::kInternalError, "internal error while planning the statement", e.what());
+  }
 }
 
 bool PlanIsReusable(const Plan& plan) {

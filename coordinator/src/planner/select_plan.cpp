@@ -223,6 +223,14 @@ class FanOutBuilder {
     size_t nvisible = sel_->n_target_list;
     std::vector<std::string> keys(nvisible);
     std::vector<PgQuery__Node*> hidden;  // shard targets appended after the visible ones
+    // Until they are in the tree, the hidden targets are ours: an early error return frees them
+    // (found by tests/fuzz/fuzz_router: every refused aggregate query leaked them).
+    struct FreeDetached {
+      std::vector<PgQuery__Node*>& nodes;
+      ~FreeDetached() {
+        for (auto* n : nodes) tree::FreeNode(n);
+      }
+    } free_detached{hidden};
     int next = static_cast<int>(nvisible);
     for (size_t i = 0; i < nvisible; i++) {
       PgQuery__ResTarget* rt = sel_->target_list[i]->res_target;
@@ -309,13 +317,18 @@ class FanOutBuilder {
         PgQuery__ResTarget* rt = rtn->res_target;
         int col = next++;
         tree::SetString(&rt->name, "jade_agg_" + std::to_string(i));
-        JADE_TRY_STATUS(AddAggregate(agg, rt, col, "jade_agg", &next, &hidden, spec));
+        Status added = AddAggregate(agg, rt, col, "jade_agg", &next, &hidden, spec);
+        if (!added) {
+          tree::FreeNode(rtn);
+          return added;
+        }
         hidden.insert(hidden.end() - (agg == "avg" ? 1 : 0), rtn);
         out = static_cast<int>(spec->outputs.size()) - 1;
       }
       spec->sort.push_back(MakeSortKey(s, out));
     }
     for (auto* h : hidden) tree::Append(&sel_->target_list, &sel_->n_target_list, h);
+    hidden.clear();  // owned by the tree now
     spec->shard_columns = static_cast<size_t>(next);
     // The shard query returns every group unsorted; ORDER BY happens after combining.
     tree::ClearList(&sel_->sort_clause, &sel_->n_sort_clause);
