@@ -143,14 +143,22 @@ std::string FormatScramSecret(const ScramSecret& s) {
            Base64Encode(s.stored_key) + ":" + Base64Encode(s.server_key);
 }
 
-// Prepares the exchange; unknown users get a deterministic mock secret.
-ScramServer::ScramServer(std::string user, std::optional<ScramSecret> secret)
+std::string MockSalt(std::string_view key, std::string_view user) {
+    return Hmac(key, "jade-scram-mock-salt\n" + std::string(user)).substr(0, 16);
+}
+
+std::string DeriveUserSalt(std::string_view key, std::string_view user) {
+    return Hmac(key, "jade-scram-user-salt\n" + std::string(user)).substr(0, 16);
+}
+
+// Prepares the exchange; unknown users get a mock secret keyed by the server secret.
+ScramServer::ScramServer(std::string user, std::optional<ScramSecret> secret, std::string_view mock_key)
     : user_(std::move(user)), secret_(std::move(secret)) {
     if (secret_) {
         effective_ = *secret_;
     } else {
         effective_.iterations = kDefaultScramIterations;
-        effective_.salt = Sha256("jade-mock-salt:" + user_).substr(0, 16);
+        effective_.salt = MockSalt(mock_key, user_);
         effective_.stored_key = std::string(kScramKeyLen, '\0');
         effective_.server_key = std::string(kScramKeyLen, '\0');
     }

@@ -10,8 +10,12 @@
 //   server-first  "r=<cnonce><snonce>,s=<salt>,i=<iter>"
 //   client-final  "c=biws,r=<nonce>,p=<proof>"     (channel binding is not offered: no TLS)
 //   server-final  "v=<server signature>"
-// Unknown users get a mock exchange with a salt derived from the user name, so a client cannot
-// tell "no such user" from "wrong password" (as PostgreSQL's scram_mock_salt).
+// Unknown users get a mock exchange whose salt is HMAC-SHA-256(server secret, user name): stable
+// for a name, like a real user's, and not computable by a client, so neither the salt nor the
+// error ("password authentication failed") tells "no such user" from "wrong password" (as
+// PostgreSQL's scram_mock_salt, keyed by the cluster's mock authentication nonce). Users given
+// a plaintext password in the config get their salt the same way (DeriveUserSalt), so it does not
+// change at every restart either (which would tell them apart from unknown names).
 // Crypto is OpenSSL (DEPENDENCIES.md §6 "SCRAM check").
 #pragma once
 
@@ -45,11 +49,19 @@ std::string FormatScramSecret(const ScramSecret& secret);
 std::string Base64Encode(std::string_view bytes);
 std::optional<std::string> Base64Decode(std::string_view text);
 
+/** Salt of the mock exchange for an unknown `user` under the server secret `key` (16 bytes). */
+std::string MockSalt(std::string_view key, std::string_view user);
+/** Salt for a user configured with a plaintext password (16 bytes). */
+std::string DeriveUserSalt(std::string_view key, std::string_view user);
+
 /** One SCRAM exchange for one connection. */
 class ScramServer {
 public:
-    /** `secret` = nullopt for an unknown user (mock exchange that always fails). */
-    ScramServer(std::string user, std::optional<ScramSecret> secret);
+    /**
+     * `secret` = nullopt for an unknown user (mock exchange that always fails); `mock_key` is the
+     * server secret its salt is derived from.
+     */
+    ScramServer(std::string user, std::optional<ScramSecret> secret, std::string_view mock_key);
 
     /** Test hook: use this server nonce instead of a random one. */
     void SetServerNonceForTest(std::string nonce) { server_nonce_ = std::move(nonce); }

@@ -1,6 +1,11 @@
 // worker_conn.cpp — non-blocking libpq connection on the libuv loop (see worker_conn.h).
 #include "backend/worker_conn.h"
 
+#include <openssl/ssl.h>
+
+#include <utility>
+#include <vector>
+
 #include "wire/io_sqlstate.h"
 
 namespace jade::coord::backend {
@@ -25,24 +30,45 @@ WorkerConn::WorkerConn(uv_loop_t* loop, uint32_t node_id, std::string hostaddr, 
 }
 
 WorkerConn::~WorkerConn() {
+    *alive_ = false;
     if (pg_ != nullptr) PQfinish(pg_);
 }
 
 // Starts the asynchronous connection attempt under a timeout.
 void WorkerConn::Connect(ConnectFn done) {
     connect_done_ = std::move(done);
-    std::string port = std::to_string(port_);
-    const char* keys[] = {"hostaddr",
-                          "port",
-                          "user",
-                          "dbname",
-                          "application_name",
-                          "client_encoding",
-                          login_.password.empty() ? nullptr : "password",
-                          nullptr};
-    const char* vals[] = {hostaddr_.c_str(),  port.c_str(), login_.user.c_str(),     login_.database.c_str(),
-                          "jade-coordinator", "UTF8",       login_.password.c_str(), nullptr};
-    pg_ = PQconnectStartParams(keys, vals, 0);
+    std::vector<std::pair<std::string, std::string>> params = {
+        {"hostaddr", hostaddr_},       {"port", std::to_string(port_)},
+        {"user", login_.user},         {"dbname", login_.database},
+        {"application_name", "jade-coordinator"}, {"client_encoding", "UTF8"},
+    };
+    auto add = [&](const char* key, const std::string& value) {
+        if (!value.empty()) params.emplace_back(key, value);
+    };
+    auto add_int = [&](const char* key, int value) {
+        if (value > 0) params.emplace_back(key, std::to_string(value));
+    };
+    add("password", login_.password);
+    add("passfile", login_.passfile);
+    add("sslmode", login_.sslmode);
+    add("sslrootcert", login_.sslrootcert);
+    add("sslcert", login_.sslcert);
+    add("sslkey", login_.sslkey);
+    if (login_.keepalives_idle_s > 0 || login_.keepalives_interval_s > 0 || login_.keepalives_count > 0) {
+        params.emplace_back("keepalives", "1");
+        add_int("keepalives_idle", login_.keepalives_idle_s);
+        add_int("keepalives_interval", login_.keepalives_interval_s);
+        add_int("keepalives_count", login_.keepalives_count);
+    }
+    add_int("tcp_user_timeout", login_.tcp_user_timeout_ms);
+    std::vector<const char*> keys, vals;
+    for (const auto& [k, v] : params) {
+        keys.push_back(k.c_str());
+        vals.push_back(v.c_str());
+    }
+    keys.push_back(nullptr);
+    vals.push_back(nullptr);
+    pg_ = PQconnectStartParams(keys.data(), vals.data(), 0);
     if (pg_ == nullptr || PQstatus(pg_) == CONNECTION_BAD) {
         Fail(pg_ ? PQerrorMessage(pg_) : "out of memory");
         return;
@@ -60,7 +86,10 @@ void WorkerConn::Connect(ConnectFn done) {
 // Fails a connection attempt that takes too long.
 void WorkerConn::TimerCb(uv_timer_t* t) {
     auto* self = static_cast<WorkerConn*>(t->data);
-    if (self->connecting_) self->Fail("timeout expired while connecting");
+    net::Guarded("worker connect timeout", [&] {
+        net::OwnerScope scope(self->exception_owner_, self->exception_owner_alive_);
+        if (self->connecting_) self->Fail("timeout expired while connecting");
+    });
 }
 
 // Advances PQconnectPoll and waits for the direction it asks for.
@@ -138,8 +167,21 @@ void WorkerConn::UpdatePoll() {
     }
 }
 
+// Socket readiness, inside the exception boundary: an exception from the code the results ran
+// (the session's) ends that session; this connection's protocol state is then unknown, so it
+// is marked broken and never reused.
 void WorkerConn::PollCb(uv_poll_t* h, int status, int events) {
-    static_cast<WorkerConn*>(h->data)->OnPollEvent(status, events);
+    auto* self = static_cast<WorkerConn*>(h->data);
+    bool threw = true;
+    net::Guarded("worker connection", [&] {
+        net::OwnerScope scope(self->exception_owner_, self->exception_owner_alive_);
+        self->OnPollEvent(status, events);
+        threw = false;
+    });
+    if (threw && !self->destroyed_) {
+        // Whoever still waits on this connection hears that it failed (a recovery pass, a lane).
+        net::Guarded("worker connection failure", [&] { self->Fail("internal error in the coordinator"); });
+    }
 }
 
 // Dispatches socket readiness: connect progress, flushing, or reading results.
@@ -162,7 +204,7 @@ void WorkerConn::OnPollEvent(int status, int events) {
     }
     if ((events & UV_WRITABLE) != 0 && !Flush()) return;
     if ((events & UV_READABLE) != 0) {
-        if (PQconsumeInput(pg_) == 0) {
+        if (!ConsumeInput()) {
             Fail(PQerrorMessage(pg_));
             return;
         }
@@ -225,12 +267,48 @@ void WorkerConn::Resume() {
     paused_ = false;
     UpdatePoll();
     if (handler_ != nullptr) {
-        if (PQconsumeInput(pg_) == 0) {
+        if (!ConsumeInput()) {
             Fail(PQerrorMessage(pg_));
             return;
         }
         DrainResults();
     }
+}
+
+// Reads what the socket has. Under TLS, OpenSSL can hold decrypted bytes of a record libpq has
+// not taken yet (libpq reads at most its buffer's free space); the socket will not signal them
+// again, so they are taken now (libpq's own blocking waits check pgtls_read_pending likewise).
+bool WorkerConn::ConsumeInput() {
+    if (PQconsumeInput(pg_) == 0) return false;
+    if (PQsslInUse(pg_) == 0) return true;
+    auto* ssl = static_cast<SSL*>(PQsslStruct(pg_, "OpenSSL"));
+    for (int i = 0; ssl != nullptr && SSL_has_pending(ssl) == 1 && i < 1024; ++i) {
+        if (PQconsumeInput(pg_) == 0) return false;
+    }
+    return true;
+}
+
+// The cancel request for this connection's query is over. Unanswered (the worker's postmaster
+// did not respond in time, or could not be reached), it might still be delivered later, to
+// whatever query would run then, so the connection is never used again: a query still running
+// fails (its outcome on that worker is unknown), one that already ended is reported as ended and
+// nothing more is sent (broken()).
+void WorkerConn::CancelFinished(bool answered) {
+    if (cancels_in_flight_ > 0) --cancels_in_flight_;
+    if (destroyed_ || broken_) return;
+    if (!answered) {
+        poisoned_ = true;
+        if (!done_held_) {
+            Fail("cancel request not answered by the worker within " + std::to_string(login_.cancel_timeout_ms) +
+                 " ms; the statement's outcome on this worker is unknown");
+            return;
+        }
+    }
+    if (cancels_in_flight_ > 0 || !done_held_) return;
+    done_held_ = false;
+    WorkerHandler* h = handler_;
+    handler_ = nullptr;
+    if (h != nullptr) h->OnQueryDone(this);
 }
 
 // Hands complete results to the handler until libpq needs more input.
@@ -252,6 +330,11 @@ void WorkerConn::DrainResults() {
         if (PQisBusy(pg_)) break;
         PGresult* r = PQgetResult(pg_);
         if (r == nullptr) {
+            if (cancels_in_flight_ > 0) {
+                // Held back until the cancel is delivered (cancels_in_flight() in worker_conn.h).
+                done_held_ = true;
+                break;
+            }
             WorkerHandler* h = handler_;
             handler_ = nullptr;
             draining_ = false;
@@ -270,6 +353,7 @@ void WorkerConn::DrainResults() {
 void WorkerConn::Fail(const std::string& what) {
     if (broken_) return;
     broken_ = true;
+    done_held_ = false;
     if (poll_ != nullptr) uv_poll_stop(poll_);
     poll_events_ = 0;
     Error err = WorkerConnectionError(node_id_, address_, what);
@@ -287,10 +371,14 @@ void WorkerConn::Fail(const std::string& what) {
     if (on_idle_failure) on_idle_failure(this);
 }
 
-// Forwards worker notices to the current handler.
+// Forwards worker notices to the current handler. libpq calls this from inside its own C
+// frames, which an exception must never cross.
 void WorkerConn::NoticeReceiver(void* arg, const PGresult* res) {
     auto* self = static_cast<WorkerConn*>(arg);
-    if (self->handler_ != nullptr) self->handler_->OnNotice(self, res);
+    net::Guarded("worker notice", [&] {
+        net::OwnerScope scope(self->exception_owner_, self->exception_owner_alive_);
+        if (self->handler_ != nullptr) self->handler_->OnNotice(self, res);
+    });
 }
 
 // Closes handles; the last close callback frees the object (and PQfinish()es).

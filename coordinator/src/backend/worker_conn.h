@@ -21,6 +21,7 @@
 #include <string>
 
 #include "backend/statement_cache.h"
+#include "net/exception_boundary.h"
 #include "util/error.h"
 
 namespace jade::coord::backend {
@@ -31,12 +32,25 @@ struct PgResultDeleter {
 };
 using PgResult = std::unique_ptr<PGresult, PgResultDeleter>;
 
-/** Connection parameters shared by every worker connection. */
+/** Connection parameters of a worker connection (libpq's keywords where there is one). */
 struct WorkerLogin {
     std::string user = "postgres";
     std::string database = "postgres";
     std::string password;
     int connect_timeout_ms = 5000;
+    // TCP: a worker host that dies or is cut off is noticed by the kernel (0 = kernel default).
+    int keepalives_idle_s = 0;
+    int keepalives_interval_s = 0;
+    int keepalives_count = 0;
+    int tcp_user_timeout_ms = 0;
+    // TLS (libpq's sslmode and files; empty = libpq's default).
+    std::string sslmode;
+    std::string sslrootcert;
+    std::string sslcert;
+    std::string sslkey;
+    std::string passfile;  ///< libpq password file (per-role logins)
+    /** A cancel request the worker does not answer within this time: the connection is dropped. */
+    int cancel_timeout_ms = 5000;
 };
 
 class WorkerConn;
@@ -81,7 +95,8 @@ public:
     uint32_t node_id() const { return node_id_; }
     const std::string& address() const { return address_; }
     bool busy() const { return handler_ != nullptr; }
-    bool broken() const { return broken_; }
+    /** Failed, or must not run anything more (an unanswered cancel request may still arrive). */
+    bool broken() const { return broken_ || poisoned_; }
     /** Session settings replayed on this connection (see the pool's preamble logic). */
     std::string applied_settings;
     /** Statements prepared on this connection by TaskRun (statement_cache.h). */
@@ -94,8 +109,30 @@ public:
     std::function<void()> on_flushed;
     /** Called by the pool when an idle connection reports EOF or an error. */
     std::function<void(WorkerConn*)> on_idle_failure;
+    /**
+     * The session using this connection answers for exceptions thrown by code its callbacks run
+     * (net/exception_boundary.h); cleared when the connection goes back to the pool.
+     */
+    void SetExceptionOwner(net::ExceptionOwner* owner, std::shared_ptr<bool> alive) {
+        exception_owner_ = owner;
+        exception_owner_alive_ = std::move(alive);
+    }
     /** Cancel handle for this connection (thread-safe copy for the helper thread). */
     PGcancel* GetCancel() const { return PQgetCancel(pg_); }
+    /**
+     * Cancel requests (backend/cancel.h) in flight for this connection's query. While one is, the
+     * end of the query (OnQueryDone) is held back, so nothing new is sent on this connection, and
+     * it cannot go back to the pool, until the worker's postmaster has signalled the backend: a
+     * late cancel can only hit the query it was meant for, or arrive while the backend waits for
+     * a command, where PostgreSQL ignores it.
+     */
+    int cancels_in_flight() const { return cancels_in_flight_; }
+    void CancelStarted() { ++cancels_in_flight_; }
+    /** The cancel request finished; `answered` false: unknown whether it was delivered. */
+    void CancelFinished(bool answered);
+    const WorkerLogin& login() const { return login_; }
+    /** Shared token: false once this connection is destroyed (for work outliving it). */
+    const std::shared_ptr<bool>& alive_token() const { return alive_; }
 
 private:
     WorkerConn(uv_loop_t* loop, uint32_t node_id, std::string hostaddr, uint16_t port, const WorkerLogin& login);
@@ -104,6 +141,7 @@ private:
     void UpdatePoll();
     void OnPollEvent(int status, int events);
     void DrainResults();
+    bool ConsumeInput();
     void FinishConnect(const Error* error);
     void Fail(const std::string& what);
     static void PollCb(uv_poll_t* h, int status, int events);
@@ -129,8 +167,14 @@ private:
     bool broken_ = false;
     bool destroyed_ = false;
     bool draining_ = false;
+    bool done_held_ = false;  ///< the query ended while a cancel was in flight
+    bool poisoned_ = false;   ///< a cancel request went unanswered
+    int cancels_in_flight_ = 0;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
     ConnectFn connect_done_;
     WorkerHandler* handler_ = nullptr;
+    net::ExceptionOwner* exception_owner_ = nullptr;
+    std::shared_ptr<bool> exception_owner_alive_;
 };
 
 // Builds the 08006 error naming the worker.

@@ -34,6 +34,47 @@ bool ParseInt(const std::string& s, int64_t lo, int64_t hi, int64_t* out) {
     return true;
 }
 
+// Parses on/off/true/false/1/0.
+bool ParseBool(const std::string& s, bool* out) {
+    if (s == "on" || s == "true" || s == "1") {
+        *out = true;
+        return true;
+    }
+    if (s == "off" || s == "false" || s == "0") {
+        *out = false;
+        return true;
+    }
+    return false;
+}
+
+/** An integer setting: its field and allowed range. */
+struct IntRange {
+    const char* name;
+    int Config::*field;
+    int64_t lo, hi;
+};
+
+// The integer limits and timeouts (milliseconds unless the name says otherwise).
+const IntRange* IntSetting(const std::string& key) {
+    static const IntRange kSettings[] = {
+        {"max_unauthenticated_clients", &Config::max_unauthenticated_clients, 1, 100000},
+        {"authentication_timeout_ms", &Config::authentication_timeout_ms, 100, 600000},
+        {"pool_wait_timeout_ms", &Config::pool_wait_timeout_ms, 1, 3600000},
+        {"idle_in_transaction_session_timeout_ms", &Config::idle_in_transaction_session_timeout_ms, 0, 2147483647},
+        {"idle_session_timeout_ms", &Config::idle_session_timeout_ms, 0, 2147483647},
+        {"statement_timeout_ms", &Config::statement_timeout_ms, 0, 2147483647},
+        {"cancel_timeout_ms", &Config::cancel_timeout_ms, 100, 600000},
+        {"tcp_keepalives_idle", &Config::tcp_keepalives_idle, 0, 32767},
+        {"tcp_keepalives_interval", &Config::tcp_keepalives_interval, 0, 32767},
+        {"tcp_keepalives_count", &Config::tcp_keepalives_count, 0, 127},
+        {"tcp_user_timeout_ms", &Config::tcp_user_timeout_ms, 0, 2147483647},
+    };
+    for (const auto& s : kSettings) {
+        if (key == s.name) return &s;
+    }
+    return nullptr;
+}
+
 // Turns a configured password (plaintext or verifier) into a SCRAM secret.
 std::optional<auth::ScramSecret> SecretFor(const std::string& pw) {
     if (pw.rfind("SCRAM-SHA-256$", 0) == 0) return auth::ParseScramSecret(pw);
@@ -80,6 +121,60 @@ Status ApplySetting(const std::string& key, const std::string& value, const std:
     } else if (key == "connect_timeout_ms") {
         if (!ParseInt(value, 1, 600000, &n)) return ConfigError(where, line, "connect_timeout_ms must be in 1..600000");
         c->connect_timeout_ms = static_cast<int>(n);
+    } else if (IntSetting(key) != nullptr) {
+        const IntRange* r = IntSetting(key);
+        if (!ParseInt(value, r->lo, r->hi, &n)) {
+            return ConfigError(where, line,
+                               key + " must be in " + std::to_string(r->lo) + ".." + std::to_string(r->hi));
+        }
+        c->*(r->field) = static_cast<int>(n);
+    } else if (key == "ssl") {
+        if (!ParseBool(value, &c->ssl)) return ConfigError(where, line, "ssl must be on or off");
+    } else if (key == "ssl_cert_file") {
+        c->ssl_cert_file = value;
+    } else if (key == "ssl_key_file") {
+        c->ssl_key_file = value;
+    } else if (key == "ssl_min_protocol_version") {
+        if (value != "TLSv1.2" && value != "TLSv1.3")
+            return ConfigError(where, line, "ssl_min_protocol_version must be TLSv1.2 or TLSv1.3");
+        c->ssl_min_protocol_version = value;
+    } else if (key == "ssl_ciphers") {
+        c->ssl_ciphers = value;
+    } else if (key == "require_ssl") {
+        if (value == "off") {
+            c->require_ssl = RequireSsl::kOff;
+        } else if (value == "remote") {
+            c->require_ssl = RequireSsl::kRemote;
+        } else if (value == "all") {
+            c->require_ssl = RequireSsl::kAll;
+        } else {
+            return ConfigError(where, line, "require_ssl must be off, remote or all");
+        }
+    } else if (key == "worker_sslmode") {
+        static const char* kModes[] = {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"};
+        bool known = false;
+        for (const char* m : kModes) known = known || value == m;
+        if (!known) {
+            return ConfigError(where, line,
+                               "worker_sslmode must be disable, allow, prefer, require, verify-ca or verify-full");
+        }
+        c->worker_sslmode = value;
+    } else if (key == "worker_sslrootcert") {
+        c->worker_sslrootcert = value;
+    } else if (key == "worker_sslcert") {
+        c->worker_sslcert = value;
+    } else if (key == "worker_sslkey") {
+        c->worker_sslkey = value;
+    } else if (key == "worker_role") {
+        if (value == "shared") {
+            c->worker_role = WorkerRole::kShared;
+        } else if (value == "client") {
+            c->worker_role = WorkerRole::kClient;
+        } else {
+            return ConfigError(where, line, "worker_role must be shared or client");
+        }
+    } else if (key == "worker_passfile") {
+        c->worker_passfile = value;
     } else {
         return ConfigError(where, line, "unknown setting \"" + key + "\"");
     }
@@ -111,6 +206,11 @@ Status ApplyConfigText(const std::string& text, const std::string& where, Config
             auto secret = SecretFor(pw);
             if (!secret) return ConfigError(where, line, "malformed SCRAM-SHA-256 verifier for user \"" + name + "\"");
             config->users[name] = *secret;
+            if (pw.rfind("SCRAM-SHA-256$", 0) == 0) {
+                config->user_passwords.erase(name);
+            } else {
+                config->user_passwords[name] = pw;
+            }
             continue;
         }
         if (eq == std::string::npos) return ConfigError(where, line, "expected key = value");
@@ -119,6 +219,16 @@ Status ApplyConfigText(const std::string& text, const std::string& where, Config
         if (value.size() >= 2 && value.front() == '\'' && value.back() == '\'')
             value = value.substr(1, value.size() - 2);
         JADE_TRY_STATUS(ApplySetting(key, value, where, line, config));
+    }
+    return {};
+}
+
+Status ValidateConfig(const Config& c) {
+    if (c.ssl && (c.ssl_cert_file.empty() || c.ssl_key_file.empty())) {
+        return MakeError(sqlstate::kInvalidParameterValue, "ssl = on needs ssl_cert_file and ssl_key_file");
+    }
+    if (!c.ssl && c.require_ssl != RequireSsl::kOff) {
+        return MakeError(sqlstate::kInvalidParameterValue, "require_ssl needs ssl = on");
     }
     return {};
 }
@@ -189,6 +299,7 @@ Expected<Config> ParseCommandLine(int argc, char** argv) {
     if (c.data_dir.empty())
         return MakeError(sqlstate::kInvalidParameterValue, "--data-dir is required\n" + UsageText());
     if (!c.config_file.empty()) JADE_TRY_STATUS(LoadConfigFile(c.config_file, &c));
+    JADE_TRY_STATUS(ValidateConfig(c));
     return c;
 }
 

@@ -1,5 +1,6 @@
 // exec_local.cpp — answers the coordinator builds itself: kLocal (metadata functions and views)
 // and kExplain (the distributed plan around each task's EXPLAIN). See statement_executor.h.
+#include "backend/pool.h"
 #include "executor/binary_format.h"
 #include "executor/exec_common.h"
 #include "executor/result_relay.h"
@@ -29,7 +30,47 @@ void StatementExecutor::RunLocal(const StatementExec& exec, const Plan& plan, Do
         answer(Status{});
         return;
     }
+    const Node* def = server_.store().catalog().DefaultNode();
+    if (server_.config().worker_role == WorkerRole::kClient && !cluster_admin_ && def != nullptr) {
+        CheckClusterAdmin(*def, [this, commands = plan.commands, answer = std::move(answer)](Status st) mutable {
+            if (!st) {
+                answer(st);
+                return;
+            }
+            server_.ProposeMetadata(commands, std::move(answer));
+        });
+        return;
+    }
     server_.ProposeMetadata(plan.commands, std::move(answer));
+}
+
+// worker_role = client: changing the cluster's nodes takes a superuser, as Citus' node functions
+// do. The client's own role is asked on the default node (its is_superuser ParameterStatus); the
+// first node of an empty cluster is added by whoever set the coordinator up.
+void StatementExecutor::CheckClusterAdmin(const Node& def, std::function<void(Status)> done) {
+    backend::WorkerPool::Request request{def.id, def.host, def.port, client_.user()};
+    auto alive = alive_;
+    server_.pool().Acquire(request, [this, alive, done = std::move(done)](backend::WorkerConn* c, const Error* err) {
+        if (!*alive) {
+            if (c != nullptr) server_.pool().Release(c);
+            return;
+        }
+        if (err != nullptr) {
+            done(*err);
+            return;
+        }
+        const char* su = PQparameterStatus(c->pg(), "is_superuser");
+        bool superuser = su != nullptr && std::string(su) == "on";
+        server_.pool().Release(c);
+        if (!superuser) {
+            done(MakeError("42501", "permission denied to change the cluster's metadata",
+                           "Role \"" + client_.user() + "\" is not a superuser on the workers.",
+                           "Connect as a superuser to add or remove nodes."));
+            return;
+        }
+        cluster_admin_ = true;
+        done(Status{});
+    });
 }
 
 // Writes a coordinator-produced result (RowDescription, DataRows, CommandComplete).

@@ -2,6 +2,7 @@
 // kSessionSet (SET/RESET/DISCARD ALL, SET LOCAL, SET TRANSACTION): the protocol answers, with
 // the transaction's state and connections kept by the TransactionCoordinator. See
 // statement_executor.h and transaction/transaction_coordinator.h.
+#include "config/guc_duration.h"
 #include "executor/result_relay.h"
 #include "executor/statement_executor.h"
 #include "transaction/transaction_coordinator.h"
@@ -157,6 +158,16 @@ void StatementExecutor::RunTransaction(const StatementExec& exec, const Plan& pl
 // SET / RESET / DISCARD: validated by a worker, remembered, replayed on connections.
 void StatementExecutor::RunSessionSet(const StatementExec& exec, const Plan& plan, DoneFn done) {
     const SessionSetting& s = plan.setting;
+    if (s.kind == SettingKind::kSet && IsCoordinatorTimeout(s.name)) {
+        // The coordinator applies these itself (frontend/session_timeouts.cpp); the idle ones never
+        // reach a worker, so their value is checked here, as PostgreSQL would.
+        auto ms = ParseMillisecondsSetting(s.name, s.value);
+        if (!ms) {
+            SendError(ms.error());
+            StatementFailed(done);
+            return;
+        }
+    }
     txn::SessionSettings old = txn_.settings();
     bool remember = txn_.settings().Apply(s);
     // SET LOCAL / SET TRANSACTION inside a block: remembered for the block, so worker

@@ -19,6 +19,11 @@ void ServerContext::ProposeMetadata(std::vector<Command> commands, std::function
     done(Status{});
 }
 
+const std::string& ServerContext::server_secret() const {
+    static const std::string none;
+    return none;
+}
+
 txn::TransactionHooks& ServerContext::transaction_hooks() {
     static txn::TransactionHooks pass_through;
     return pass_through;

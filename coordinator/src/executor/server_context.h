@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <string>
 #include <vector>
 
 #include "config/config.h"
@@ -24,6 +25,9 @@ class TransactionHooks;
 namespace jade::coord::frontend {
 class ClientSession;
 }
+namespace jade::coord::net {
+class TlsContext;
+}
 
 namespace jade::coord::exec {
 
@@ -41,6 +45,10 @@ public:
     virtual void SessionClosed(frontend::ClientSession* session) = 0;
     /** Routes a CancelRequest to the session with this BackendKeyData. */
     virtual void CancelSession(int32_t pid, int32_t key) = 0;
+    /** Client TLS (ssl = on), or null. */
+    virtual const net::TlsContext* tls_context() const { return nullptr; }
+    /** The coordinator's secret (auth/server_secret.h): keys SCRAM mock salts. */
+    virtual const std::string& server_secret() const;
 
     /**
      * Makes metadata commands take effect, in order; `done` gets the first failure (the rest are

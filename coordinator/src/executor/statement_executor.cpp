@@ -67,9 +67,14 @@ SessionInfo StatementExecutor::Info() const {
 // Plans the statement (or reuses the prepared statement's plan), applies the failed-transaction
 // rule, and runs the plan.
 void StatementExecutor::Execute(StatementExec exec, DoneFn done) {
+    // The statement_timeout backstop (frontend/session_timeouts.cpp) counts from here.
+    running_since_ms_ = uv_now(server_.loop());
     // Outside a block, a statement's writes end with it (transaction_hooks.h).
     done = [this, alive = alive_, done = std::move(done)](bool ok) {
-        if (*alive) txn_.StatementEnded();
+        if (*alive) {
+            running_since_ms_.reset();
+            txn_.StatementEnded();
+        }
         done(ok);
     };
     const Catalog& catalog = server_.store().catalog();

@@ -103,6 +103,8 @@ public:
 
     /** CancelRequest: cancels the worker queries (and COPYs) of the running statement. */
     void Cancel();
+    /** Loop time (uv_now) at which the running statement started; nullopt when none runs. */
+    std::optional<uint64_t> running_since_ms() const { return running_since_ms_; }
     /** The owner is going away: drop running work and its connections; no callback runs after. */
     void Abandon();
     /** Client parameter indexes of each task of the statement running now (Task::params). */
@@ -132,6 +134,7 @@ private:
 
     // exec_local.cpp
     void RunLocal(const StatementExec& exec, const Plan& plan, DoneFn done);
+    void CheckClusterAdmin(const Node& default_node, std::function<void(Status)> done);
     void RunExplain(const StatementExec& exec, const Plan& plan, DoneFn done);
     void WriteLocalRows(const std::vector<ColumnDesc>& columns, const std::vector<Row>& rows, const StatementExec& exec,
                         const std::string& tag);
@@ -169,6 +172,8 @@ private:
     bool copy_out_active_ = false;
     std::set<CopyTarget*> live_copies_;  ///< COPYs in progress (owned by their callbacks)
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+    std::optional<uint64_t> running_since_ms_;
+    bool cluster_admin_ = false;  ///< worker_role = client: this role was found to be a superuser
 };
 
 }  // namespace jade::coord::exec

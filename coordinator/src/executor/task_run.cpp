@@ -119,6 +119,12 @@ void TaskRun::RunNext(size_t lane) {
         LaneDone(lane, false);
         return;
     }
+    if (ls.conn->broken()) {
+        // An unanswered cancel request may still arrive (backend/cancel.h): run nothing more here.
+        Fail(lane, backend::WorkerConnectionError(ls.conn->node_id(), ls.conn->address(),
+                                                  "connection unusable after an unanswered cancel request"));
+        return;
+    }
     const LaneOp& op = ls.spec.ops[ls.next_op];
     PGconn* pg = ls.conn->pg();
     if (!(op.call ? SendCall(lane) : op.send(pg))) {
@@ -315,7 +321,7 @@ void TaskRun::ResumeLane(size_t lane) {
 // Cancels every running lane's current query on the thread pool.
 void TaskRun::CancelAll() {
     for (auto& l : lanes_) {
-        if (l.conn != nullptr && !l.done) backend::CancelAsync(loop_, l.conn->pg());
+        if (l.conn != nullptr && !l.done) backend::CancelAsync(loop_, l.conn);
     }
 }
 

@@ -16,9 +16,16 @@ namespace {
 /** Stop reading from a busy client once this much unprocessed input is buffered. */
 constexpr size_t kMaxBufferedInput = 256 * 1024;
 
-// Builds the session options from the configuration.
-wire::SessionOptions OptionsFor(const Config& c, int32_t pid, int32_t key) {
+// Builds the session options from the configuration and the client's address.
+wire::SessionOptions OptionsFor(exec::ServerContext& server, const net::ClientSocket* socket, int32_t pid,
+                                int32_t key) {
+    const Config& c = server.config();
     wire::SessionOptions o;
+    o.tls_available = server.tls_context() != nullptr;
+    o.tls_required =
+        c.require_ssl == RequireSsl::kAll || (c.require_ssl == RequireSsl::kRemote && !socket->peer_is_loopback());
+    o.mock_auth_key = server.server_secret();
+    o.peer = socket->peer_ip();
     o.auth = c.auth == AuthMethod::kTrust ? wire::AuthMode::kTrust : wire::AuthMode::kScramSha256;
     o.users = &c.users;
     o.database = c.worker_database;
@@ -39,14 +46,18 @@ wire::SessionOptions OptionsFor(const Config& c, int32_t pid, int32_t key) {
 ClientSession::ClientSession(exec::ServerContext& server, net::ClientSocket* socket, int32_t pid, int32_t key)
     : server_(server),
       socket_(socket),
-      session_(OptionsFor(server.config(), pid, key)),
+      session_(OptionsFor(server, socket, pid, key)),
       pid_(pid),
       key_(key),
       txn_(std::make_unique<txn::TransactionCoordinator>(server)),
-      exec_(std::make_unique<exec::StatementExecutor>(server, *this, *txn_)) {}
+      exec_(std::make_unique<exec::StatementExecutor>(server, *this, *txn_)) {
+    accepted_ms_ = uv_now(server_.loop());
+    txn_->SetExceptionOwner(this, alive_);
+}
 
 // Drops worker connections still in use; nothing may call back into the session afterwards.
 ClientSession::~ClientSession() {
+    *alive_ = false;
     exec_->Abandon();
     // A COPY in progress owns a ShardCopy through the sink; dropping it aborts its connections.
     copy_sink_ = nullptr;
@@ -58,7 +69,7 @@ ClientSession::~ClientSession() {
 
 // Starts reading the client's startup packet.
 void ClientSession::Start() {
-    socket_->SetOwner(this);
+    socket_->SetOwner(this, alive_);
     socket_->SetLowWater(server_.config().client_buffer_bytes / 2);
     socket_->StartReading();
 }
@@ -110,7 +121,14 @@ void ClientSession::Pump() {
         wire::SessionEvent ev = session_.Poll();
         if (ev == wire::SessionEvent::kNeedMore) break;
         if (ev == wire::SessionEvent::kReady) {
-            txn_->settings().AdoptStartup(session_.startup());
+            OnAuthenticated();
+            continue;
+        }
+        if (ev == wire::SessionEvent::kStartTls) {
+            // 'S' goes out in the clear, then the socket speaks TLS (the ClientHello is next).
+            Flush();
+            socket_->StartTls(*server_.tls_context());
+            session_.TlsStarted();
             continue;
         }
         if (ev == wire::SessionEvent::kCancel) {
@@ -122,6 +140,7 @@ void ClientSession::Pump() {
             CloseNow();
             break;
         }
+        idle_ = false;
         if (copy_sink_) {
             copy_sink_(session_.message_type(), session_.message_payload());
             continue;
@@ -157,6 +176,35 @@ void ClientSession::CloseNow() {
 // Cancels the worker queries of the running statement.
 void ClientSession::CancelRunning() {
     exec_->Cancel();
+}
+
+// Authentication finished: the session's settings (the configured statement_timeout first, then
+// the startup parameters) and, with worker_role = client, its role on the workers.
+void ClientSession::OnAuthenticated() {
+    if (server_.config().statement_timeout_ms > 0) {
+        SessionSetting st;
+        st.kind = SettingKind::kSet;
+        st.name = "statement_timeout";
+        st.value = std::to_string(server_.config().statement_timeout_ms);
+        st.sql = "SELECT pg_catalog.set_config('statement_timeout', '" + st.value + "', false)";
+        txn_->settings().Apply(st);
+    }
+    txn_->settings().AdoptStartup(session_.startup());
+    if (server_.config().worker_role == WorkerRole::kClient) txn_->SetWorkerRole(session_.user());
+    MarkIdle();
+}
+
+// An unexpected exception was thrown by code run for this session (net/exception_boundary.h):
+// its state is unknown, so the client is told and this connection alone is closed; its worker
+// connections are discarded by the destructor.
+void ClientSession::OnUnhandledException(const std::string& what) {
+    if (closing_) return;
+    wire::WriteError(&out(),
+                     MakeError(sqlstate::kInternalError, "internal error in the coordinator", what,
+                               "The connection was closed; other sessions are not affected."),
+                     /*fatal=*/true);
+    capture_ = false;
+    CloseNow();
 }
 
 // Tells the client the server is going away, then closes.
@@ -328,8 +376,10 @@ void ClientSession::SendError(const Error& error) {
 }
 
 // Writes ReadyForQuery with the exact transaction status.
+// Writes ReadyForQuery with the exact transaction status; the idle timeouts count from here.
 void ClientSession::ReadyForQuery() {
     wire::WriteReadyForQuery(&out(), txn_->StatusByte());
+    MarkIdle();
 }
 
 }  // namespace jade::coord::frontend

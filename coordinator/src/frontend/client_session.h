@@ -47,12 +47,24 @@ public:
     void Shutdown();
     int32_t pid() const { return pid_; }
     int32_t key() const { return key_; }
+    /** Startup or SASL exchange not finished (max_unauthenticated_clients counts these). */
+    bool authenticating() const { return session_.authenticating(); }
+    /**
+     * The timeout this session has run past at loop time `now_ms`, if any (session_timeouts.cpp):
+     * authentication_timeout, idle_in_transaction_session_timeout, idle_session_timeout. A
+     * statement past statement_timeout is cancelled here (a worker that does not enforce it).
+     */
+    std::optional<Error> TimeoutExpired(uint64_t now_ms);
+    /** Ends the session with a FATAL error (timeouts). */
+    void Terminate(const Error& error);
 
     // net::ClientSocket::Owner
     void OnRead(std::string_view bytes) override;
     void OnEof() override;
     void OnDrained() override;
     void OnClosed() override;
+    // net::ExceptionOwner
+    void OnUnhandledException(const std::string& what) override;
 
     // exec::ClientChannel
     std::string& out() override { return session_.output(); }
@@ -88,6 +100,11 @@ private:
     void FinishSimpleQuery();
     void SendError(const Error& error);
     void ReadyForQuery();
+    void OnAuthenticated();
+
+    // session_timeouts.cpp
+    void MarkIdle();
+    int64_t TimeoutSetting(const char* name, int configured) const;
 
     // extended_query.cpp
     void HandleParse(std::string_view payload);
@@ -132,6 +149,13 @@ private:
     std::optional<std::string> pending_bind_;
     /** Counts writes of output to the socket: bytes before a mark are gone once it changes. */
     uint64_t flushes_ = 0;
+
+    // Timeouts (session_timeouts.cpp), in loop milliseconds (uv_now)
+    uint64_t accepted_ms_ = 0;
+    bool idle_ = false;  ///< ReadyForQuery sent, no message since
+    uint64_t idle_since_ms_ = 0;
+    std::optional<uint64_t> cancelled_statement_;  ///< start time of the statement the backstop cancelled
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 
 }  // namespace jade::coord::frontend

@@ -3,6 +3,8 @@
 
 #include <netinet/in.h>
 
+#include "net/exception_boundary.h"
+
 namespace jade::coord::net {
 
 // Binds and listens; the accept callback runs on the loop for every pending connection.
@@ -37,7 +39,7 @@ void TcpListener::Close() {
 void TcpListener::ConnectionCb(uv_stream_t* server, int status) {
     auto* self = static_cast<TcpListener*>(server->data);
     if (status < 0 || !self->on_accept_) return;
-    self->on_accept_(server);
+    Guarded("accept", [&] { self->on_accept_(server); });
 }
 
 }  // namespace jade::coord::net

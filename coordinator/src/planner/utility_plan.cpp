@@ -361,6 +361,21 @@ Expected<Plan> PlanVacuum(const Ctx& ctx) {
   return p;
 }
 
+// GRANT/REVOKE on a distributed table: the shell and every shard, so PostgreSQL's privilege
+// checks on the workers (worker_role = client) see what the client granted.
+Expected<Plan> PlanGrant(const Ctx& ctx) {
+  const PgQuery__GrantStmt* g = ctx.stmt.node()->grant_stmt;
+  std::vector<RelRef> rels = CollectRelations(ctx.stmt.node(), ctx.catalog);
+  if (!AnyDistributed(rels)) return Passthrough(ctx);
+  if (g->objtype != PG_QUERY__OBJECT_TYPE__OBJECT_TABLE || g->n_objects != 1 || rels.size() != 1) {
+    return Unsupported("GRANT/REVOKE on several objects including a distributed table");
+  }
+  auto p = PerShard(ctx, *rels[0].table, [](PgQuery__Node*, const Shard&) {}, g->is_grant ? "GRANT" : "REVOKE",
+                    Shell::kAlso);
+  if (p) p->command_tag = g->is_grant ? "GRANT" : "REVOKE";
+  return p;
+}
+
 Expected<Plan> PlanCreateExtension(const Ctx& ctx) {
   if (ctx.catalog.nodes().empty()) return NoDefaultNode();
   Plan p;
@@ -410,6 +425,8 @@ Expected<Plan> PlanUtility(const Ctx& ctx) {
       return PlanVacuum(ctx);
     case PG_QUERY__NODE__NODE_CREATE_EXTENSION_STMT:
       return PlanCreateExtension(ctx);
+    case PG_QUERY__NODE__NODE_GRANT_STMT:
+      return PlanGrant(ctx);
     default: {
       // Any other statement is fine on the default node unless it names a distributed table.
       std::vector<RelRef> rels = CollectRelations(n, ctx.catalog);

@@ -17,6 +17,7 @@
 #include "frontend/client_session.h"
 #include "metadata/store.h"
 #include "net/tcp_listener.h"
+#include "net/tls.h"
 #include "transaction/two_phase_log.h"
 
 namespace jade::coord {
@@ -41,11 +42,15 @@ public:
     void BumpSchemaEpoch() override { ++schema_epoch_; }
     void SessionClosed(frontend::ClientSession* session) override;
     void CancelSession(int32_t pid, int32_t key) override;
+    const net::TlsContext* tls_context() const override { return tls_.get(); }
+    const std::string& server_secret() const override { return server_secret_; }
 
 private:
     void OnAccept(uv_stream_t* server);
     void BeginShutdown(int signum);
     void RecoverPrepared();
+    void SweepSessions();
+    Status SetUpSecurity();
 
     uv_loop_t loop_{};
     Config config_;
@@ -58,10 +63,13 @@ private:
     uv_signal_t sigterm_{};
     uv_signal_t sigint_{};
     uv_timer_t recovery_timer_{};
+    uv_timer_t sweep_timer_{};  ///< authentication and idle timeouts
     uv_timer_t force_exit_timer_{};
     bool shutting_down_ = false;
     int32_t next_pid_ = 1;
     std::shared_ptr<void> recovery_;  ///< the running recovery pass, if any
+    std::unique_ptr<net::TlsContext> tls_;
+    std::string server_secret_;  ///< DATA_DIR/auth_secret (auth/server_secret.h)
 };
 
 }  // namespace jade::coord

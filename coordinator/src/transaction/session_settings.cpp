@@ -3,6 +3,8 @@
 
 #include <cctype>
 
+#include "config/guc_duration.h"
+
 namespace jade::coord::txn {
 
 // Replaces, adds or removes the named setting; RESET ALL forgets them all.
@@ -16,10 +18,20 @@ bool SessionSettings::Apply(const SessionSetting& s) {
                     break;
                 }
             }
-            if (s.kind == SettingKind::kSet) settings_.emplace_back(s.name, s.sql);
+            for (auto it = values_.begin(); it != values_.end(); ++it) {
+                if (it->first == s.name) {
+                    values_.erase(it);
+                    break;
+                }
+            }
+            if (s.kind == SettingKind::kSet) {
+                settings_.emplace_back(s.name, s.sql);
+                values_.emplace_back(s.name, s.value);
+            }
             return true;
         case SettingKind::kResetAll:
             settings_.clear();
+            values_.clear();
             return true;
         default:
             return false;
@@ -64,13 +76,24 @@ void SessionSettings::AdoptStartup(const wire::StartupPacket& startup) {
         for (char c : name) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
         settings_.emplace_back(
             lower, "SELECT pg_catalog.set_config(" + QuoteLiteral(name) + ", " + QuoteLiteral(value) + ", false)");
+        values_.emplace_back(lower, value);
     }
+}
+
+std::optional<std::string> SessionSettings::Value(const std::string& lower_name) const {
+    std::optional<std::string> v;
+    for (const auto& [name, value] : values_) {
+        if (name == lower_name) v = value;  // the last one given wins, as in Statements()
+    }
+    return v;
 }
 
 std::vector<std::string> SessionSettings::Statements() const {
     std::vector<std::string> out;
     out.reserve(settings_.size());
-    for (const auto& [name, stmt] : settings_) out.push_back(stmt);
+    for (const auto& [name, stmt] : settings_) {
+        if (!IsCoordinatorOnlySetting(name)) out.push_back(stmt);
+    }
     return out;
 }
 

@@ -12,6 +12,7 @@
 // Pure: no I/O; unit-tested.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -36,8 +37,13 @@ public:
      */
     void AdoptStartup(const wire::StartupPacket& startup);
 
-    /** The statements that recreate the settings on a fresh connection, in order. */
+    /**
+     * The statements that recreate the settings on a fresh connection, in order; settings the
+     * coordinator enforces alone (config/guc_duration.h: the idle timeouts) are not among them.
+     */
     std::vector<std::string> Statements() const;
+    /** The value a setting was given (SET or startup), if it is set. */
+    std::optional<std::string> Value(const std::string& lower_name) const;
     /** A fingerprint of Statements(): equal strings mean equal settings. */
     std::string Key() const;
     bool empty() const { return settings_.empty(); }
@@ -46,6 +52,7 @@ public:
 
 private:
     std::vector<std::pair<std::string, std::string>> settings_;  ///< lowercase name → statement
+    std::vector<std::pair<std::string, std::string>> values_;    ///< lowercase name → value
 };
 
 /** `s` as an escape-string literal E'...' that reads the same whatever standard_conforming_strings is. */

@@ -50,15 +50,20 @@ std::vector<uint32_t> TransactionCoordinator::PinnedNodes() const {
 }
 
 // Gives a lane a connection: the pinned one for this node inside a transaction, else a pooled one.
+// With worker_role = client the pool logs in as the client's own role (backend/pool.h). Code
+// run on the connection's callbacks is the session's (net/exception_boundary.h).
 void TransactionCoordinator::GetConn(uint32_t node_id, const std::string& host, uint16_t port, GotFn cb) {
     bool pin = state_ != State::kIdle || implicit_;
     auto alive = alive_;
+    backend::WorkerPool::Request request{node_id, host, port, worker_role_};
     if (!pin) {
-        server_.pool().Acquire(node_id, host, port, [this, alive, cb](backend::WorkerConn* c, const Error* err) {
+        server_.pool().Acquire(request, [this, alive, cb](backend::WorkerConn* c, const Error* err) {
             if (!*alive) {
                 if (c != nullptr) server_.pool().Release(c);
                 return;
             }
+            net::OwnerScope scope(exception_owner_, exception_owner_alive_);
+            if (c != nullptr) c->SetExceptionOwner(exception_owner_, exception_owner_alive_);
             cb(c, err);
         });
         return;
@@ -68,15 +73,17 @@ void TransactionCoordinator::GetConn(uint32_t node_id, const std::string& host, 
         cb(it->second, nullptr);
         return;
     }
-    server_.pool().Acquire(node_id, host, port, [this, alive, node_id, cb](backend::WorkerConn* c, const Error* err) {
+    server_.pool().Acquire(request, [this, alive, node_id, cb](backend::WorkerConn* c, const Error* err) {
         if (!*alive) {
             if (c != nullptr) server_.pool().Release(c);
             return;
         }
+        net::OwnerScope scope(exception_owner_, exception_owner_alive_);
         if (err != nullptr) {
             cb(nullptr, err);
             return;
         }
+        c->SetExceptionOwner(exception_owner_, exception_owner_alive_);
         c->pinned_by = this;
         c->on_idle_failure = nullptr;
         pinned_[node_id] = c;
@@ -98,7 +105,12 @@ std::vector<std::string> TransactionCoordinator::SetupStatements(backend::Worker
     }
     std::string key = settings_.Key();
     if (conn->applied_settings != key) {
-        if (!conn->applied_settings.empty()) stmts.push_back("RESET ALL");
+        // RESET ALL leaves role and session_authorization alone (GUC_NO_RESET_ALL): a previous
+        // session's SET ROLE must not follow a pooled connection to the next session.
+        if (!conn->applied_settings.empty()) {
+            stmts.push_back("RESET SESSION AUTHORIZATION");
+            stmts.push_back("RESET ALL");
+        }
         for (auto& s : settings_.Statements()) stmts.push_back(std::move(s));
     }
     if (needs_begin_.count(conn) != 0) {

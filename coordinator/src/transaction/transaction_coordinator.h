@@ -30,6 +30,7 @@
 
 #include "executor/server_context.h"
 #include "executor/task_run.h"
+#include "net/exception_boundary.h"
 #include "transaction/session_settings.h"
 #include "transaction/transaction_hooks.h"
 
@@ -58,6 +59,13 @@ public:
     char StatusByte() const;
 
     SessionSettings& settings() { return settings_; }
+    /** worker_role = client: worker connections log in as this role ("" = worker_user). */
+    void SetWorkerRole(std::string role) { worker_role_ = std::move(role); }
+    /** The client session answers for exceptions thrown by code run on its connections. */
+    void SetExceptionOwner(net::ExceptionOwner* owner, std::shared_ptr<bool> alive) {
+        exception_owner_ = owner;
+        exception_owner_alive_ = std::move(alive);
+    }
     /** SET LOCAL / SET TRANSACTION statements of the open block, replayed after a lazy BEGIN. */
     std::vector<std::string>& block_settings() { return block_settings_; }
     /** Nodes with a pinned connection (their worker transaction may have started). */
@@ -124,6 +132,9 @@ private:
     std::unique_ptr<exec::TaskRun> run_;         ///< COMMIT / ROLLBACK on the pinned connections
     std::unique_ptr<TwoPhaseCommit> two_phase_;  ///< a two-phase commit in progress
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+    std::string worker_role_;
+    net::ExceptionOwner* exception_owner_ = nullptr;
+    std::shared_ptr<bool> exception_owner_alive_;
 };
 
 }  // namespace jade::coord::txn

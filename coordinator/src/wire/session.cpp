@@ -1,6 +1,8 @@
 // session.cpp — sans-IO protocol session: startup, authentication, message framing (see session.h).
 #include "wire/session.h"
 
+#include <algorithm>
+
 #include "wire/io_sqlstate.h"
 #include "wire/messages/error_response.h"
 
@@ -42,7 +44,8 @@ SessionEvent Session::Poll() {
         consumed_ += fr.frame.frame_bytes;
         return OnStartupPacket(fr.frame.payload);
     }
-    FrameResult fr = DecodeFrame(avail, options_.max_message);
+    size_t limit = state_ == State::kReady ? options_.max_message : std::min(options_.max_message, kMaxAuthMessage);
+    FrameResult fr = DecodeFrame(avail, limit);
     if (fr.status == FrameStatus::kNeedMore) return SessionEvent::kNeedMore;
     if (fr.status == FrameStatus::kError) return Fail(MakeError(iostate::kProtocolViolation, fr.error));
     consumed_ += fr.frame.frame_bytes;
@@ -72,13 +75,24 @@ SessionEvent Session::OnStartupPacket(std::string_view payload) {
     if (!packet) return Fail(packet.error());
     switch (packet->kind) {
         case StartupPacket::Kind::kSsl:
-        case StartupPacket::Kind::kGssEnc:
-            // No TLS/GSS: answer 'N' and expect a plain StartupMessage next. Bytes pipelined after
-            // the request would be a client trying to start TLS; they are treated as a new packet.
-            if (ssl_answered_ && packet->kind == StartupPacket::Kind::kSsl) {
+            if (ssl_answered_ || tls_active_) {
                 return Fail(MakeError(iostate::kProtocolViolation, "SSLRequest sent twice"));
             }
             ssl_answered_ = true;
+            if (options_.tls_available) {
+                // The handshake must come next; anything the client sent in the clear after its
+                // request would otherwise be read as if it had been encrypted (CVE-2021-23214).
+                if (consumed_ != in_.size()) {
+                    return Fail(MakeError(iostate::kProtocolViolation, "received unencrypted data after SSL request"));
+                }
+                out_.push_back('S');
+                return SessionEvent::kStartTls;
+            }
+            // No TLS: 'N', and a plain StartupMessage comes next.
+            out_.push_back('N');
+            return SessionEvent::kNeedMore;
+        case StartupPacket::Kind::kGssEnc:
+            // No GSSAPI encryption: 'N' (libpq then tries SSL or the clear).
             out_.push_back('N');
             return SessionEvent::kNeedMore;
         case StartupPacket::Kind::kCancel:
@@ -90,6 +104,13 @@ SessionEvent Session::OnStartupPacket(std::string_view payload) {
             break;
     }
     startup_ = std::move(packet).value();
+    if (options_.tls_required && !tls_active_) {
+        // As PostgreSQL's pg_hba.conf rejection of a connection that would need hostssl.
+        return Fail(MakeError("28000", "connection without TLS refused for host \"" + options_.peer + "\", user \"" +
+                                           user() + "\"",
+                              "This coordinator requires TLS (ssl_require) for this client.",
+                              "Connect with sslmode=require."));
+    }
     if (!startup_.Param("replication").empty() && startup_.Param("replication") != "false" &&
         startup_.Param("replication") != "off" && startup_.Param("replication") != "0") {
         return Fail(
@@ -107,7 +128,7 @@ SessionEvent Session::OnStartupPacket(std::string_view payload) {
         auto it = options_.users->find(user());
         if (it != options_.users->end()) secret = it->second;
     }
-    scram_ = std::make_unique<auth::ScramServer>(user(), std::move(secret));
+    scram_ = std::make_unique<auth::ScramServer>(user(), std::move(secret), options_.mock_auth_key);
     WriteAuthSasl(&out_, {"SCRAM-SHA-256"});
     state_ = State::kSaslInitial;
     return SessionEvent::kNeedMore;

@@ -3,7 +3,9 @@
 // Bytes in (Feed), bytes out (output()), events out (Poll). No sockets, no clocks, so the unit
 // tests drive it with byte sequences, garbage included.
 //
-//   kStartup ──SSLRequest/GSSENCRequest──▶ 'N' ──▶ kStartup (TLS/GSS not offered)
+//   kStartup ──SSLRequest──▶ 'S', event kStartTls ──▶ (caller starts TLS) TlsStarted() ──▶ kStartup
+//      │     (TLS configured; bytes sent after the request in the clear are refused, 08P01)
+//      │  SSLRequest without TLS configured, GSSENCRequest ──▶ 'N' ──▶ kStartup
 //      │  CancelRequest ──▶ event kCancel, then kClosed (a cancel connection carries nothing else)
 //      │  StartupMessage(user, database, ...)
 //      ▼
@@ -16,6 +18,9 @@
 // Any framing error, unknown message type, bad password or startup violation writes one
 // ErrorResponse (08P01 / 28P01 / 28000 / 0A000) to output() and yields kClose; the caller
 // flushes the output and closes only this connection.
+// Before authentication a client is held to small messages: the startup packet to
+// kMaxStartupPacket (PostgreSQL's limit), each SASL message to kMaxAuthMessage, whatever
+// max_message allows later, so an unauthenticated peer cannot make the coordinator buffer much.
 #pragma once
 
 #include <cstdint>
@@ -35,16 +40,23 @@ namespace jade::coord::wire {
 
 enum class AuthMode { kTrust, kScramSha256 };
 
+/** Largest SASL message accepted before authentication (SCRAM messages are well under 1 KB). */
+constexpr size_t kMaxAuthMessage = 16384;
+
 /** What the session needs from the coordinator's configuration. */
 struct SessionOptions {
     AuthMode auth = AuthMode::kTrust;
     const std::map<std::string, auth::ScramSecret>* users = nullptr;  ///< scram users (not owned)
+    std::string mock_auth_key;  ///< server secret keying unknown users' mock salts (auth/scram.h)
     std::string database;                                             ///< the one database clients may name ("" = any)
     size_t max_message = kDefaultMaxMessage;
     /** ParameterStatus values sent after authentication (client overrides for reportable ones). */
     std::vector<std::pair<std::string, std::string>> server_params;
     int32_t backend_pid = 0;
     int32_t backend_key = 0;
+    bool tls_available = false;  ///< answer SSLRequest with 'S' (a certificate is configured)
+    bool tls_required = false;   ///< refuse a StartupMessage sent in the clear (28000)
+    std::string peer;            ///< client address, for error messages
 };
 
 enum class SessionEvent {
@@ -53,6 +65,7 @@ enum class SessionEvent {
     kMessage,   ///< a frontend message (message_type(), message_payload())
     kCancel,    ///< a CancelRequest (cancel_pid(), cancel_key()); then the session is closed
     kClose,     ///< close the connection after flushing output()
+    kStartTls,  ///< flush output() ('S') in the clear, start TLS on the socket, then call TlsStarted()
 };
 
 class Session {
@@ -70,7 +83,13 @@ public:
     /** Bytes received but not yet consumed (for back-pressure decisions). */
     size_t buffered_input() const { return in_.size() - consumed_; }
 
+    /** The socket now speaks TLS (after kStartTls): the startup packet follows, encrypted. */
+    void TlsStarted() { tls_active_ = true; }
+    bool tls_active() const { return tls_active_; }
+
     bool ready() const { return state_ == State::kReady; }
+    /** Authentication is not finished yet (startup or SASL exchange). */
+    bool authenticating() const { return state_ == State::kStartup || state_ == State::kSaslInitial || state_ == State::kSaslFinal; }
     bool closed() const { return state_ == State::kClosed; }
     const StartupPacket& startup() const { return startup_; }
     std::string user() const { return startup_.Param("user"); }
@@ -104,6 +123,7 @@ private:
     int32_t cancel_pid_ = 0;
     int32_t cancel_key_ = 0;
     bool ssl_answered_ = false;
+    bool tls_active_ = false;
 };
 
 }  // namespace jade::coord::wire

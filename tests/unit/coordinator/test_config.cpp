@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "config/config.h"
+#include "config/guc_duration.h"
 
 using namespace jade::coord;
 
@@ -60,4 +61,65 @@ TEST_CASE("config file settings and users", "[config]") {
     CHECK_FALSE(ApplyConfigText("user carol secret\n", "f", &c).ok());
     CHECK_FALSE(ApplyConfigText("user dave password SCRAM-SHA-256$broken\n", "f", &c).ok());
     CHECK_FALSE(ApplyConfigText("colour = blue\n", "f", &c).ok());
+}
+
+TEST_CASE("limits, timeouts, TLS and role settings", "[config]") {
+    Config c;
+    std::string text =
+        "authentication_timeout_ms = 1500\n"
+        "max_unauthenticated_clients = 7\n"
+        "pool_wait_timeout_ms = 250\n"
+        "idle_in_transaction_session_timeout_ms = 60000\n"
+        "tcp_keepalives_idle = 30\n"
+        "ssl = on\n"
+        "ssl_cert_file = /etc/jade/server.crt\n"
+        "ssl_key_file = '/etc/jade/server.key'\n"
+        "require_ssl = remote\n"
+        "worker_sslmode = verify-full\n"
+        "worker_role = client\n";
+    REQUIRE(ApplyConfigText(text, "t.conf", &c).ok());
+    CHECK(c.authentication_timeout_ms == 1500);
+    CHECK(c.max_unauthenticated_clients == 7);
+    CHECK(c.pool_wait_timeout_ms == 250);
+    CHECK(c.idle_in_transaction_session_timeout_ms == 60000);
+    CHECK(c.tcp_keepalives_idle == 30);
+    CHECK(c.ssl);
+    CHECK(c.ssl_key_file == "/etc/jade/server.key");
+    CHECK(c.require_ssl == RequireSsl::kRemote);
+    CHECK(c.worker_sslmode == "verify-full");
+    CHECK(c.worker_role == WorkerRole::kClient);
+    CHECK(ValidateConfig(c).ok());
+    CHECK_FALSE(ApplyConfigText("pool_wait_timeout_ms = 0\n", "f", &c).ok());
+    CHECK_FALSE(ApplyConfigText("require_ssl = maybe\n", "f", &c).ok());
+    CHECK_FALSE(ApplyConfigText("worker_sslmode = sure\n", "f", &c).ok());
+    CHECK_FALSE(ApplyConfigText("worker_role = everyone\n", "f", &c).ok());
+    Config no_cert;
+    no_cert.ssl = true;
+    CHECK(ValidateConfig(no_cert).error().message == "ssl = on needs ssl_cert_file and ssl_key_file");
+    Config require_without_ssl;
+    require_without_ssl.require_ssl = RequireSsl::kAll;
+    CHECK_FALSE(ValidateConfig(require_without_ssl).ok());
+    // Plaintext passwords are kept (their salt is re-derived from the server secret at start).
+    Config users;
+    REQUIRE(ApplyConfigText("user app password apppw\n", "u", &users).ok());
+    CHECK(users.user_passwords.at("app") == "apppw");
+}
+
+TEST_CASE("time settings are read with PostgreSQL's units", "[config]") {
+    CHECK(ParseMillisecondsSetting("statement_timeout", "1500").value() == 1500);
+    CHECK(ParseMillisecondsSetting("statement_timeout", "2s").value() == 2000);
+    CHECK(ParseMillisecondsSetting("statement_timeout", " 1.5min ").value() == 90000);
+    CHECK(ParseMillisecondsSetting("statement_timeout", "500ms").value() == 500);
+    CHECK(ParseMillisecondsSetting("statement_timeout", "1h").value() == 3600000);
+    CHECK(ParseMillisecondsSetting("statement_timeout", "2000us").value() == 2);
+    CHECK(ParseMillisecondsSetting("statement_timeout", "0").value() == 0);
+    auto bad_unit = ParseMillisecondsSetting("idle_session_timeout", "5 parsecs");
+    REQUIRE_FALSE(bad_unit.ok());
+    CHECK(bad_unit.error().sqlstate == "22023");
+    CHECK(bad_unit.error().message == "invalid value for parameter \"idle_session_timeout\": \"5 parsecs\"");
+    CHECK_FALSE(ParseMillisecondsSetting("statement_timeout", "soon").ok());
+    CHECK_FALSE(ParseMillisecondsSetting("statement_timeout", "-1").ok());
+    CHECK_FALSE(ParseMillisecondsSetting("statement_timeout", "30d").ok());  // beyond int32 ms
+    CHECK(IsCoordinatorOnlySetting("idle_in_transaction_session_timeout"));
+    CHECK_FALSE(IsCoordinatorOnlySetting("statement_timeout"));
 }

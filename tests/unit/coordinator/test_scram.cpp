@@ -55,7 +55,7 @@ std::string ClientFinal(const std::string& password, const std::string& client_f
 TEST_CASE("RFC 7677 example exchange", "[scram]") {
     auto salt = Base64Decode("W22ZaJ0SNY7soEsUEjb6gQ==");
     REQUIRE(salt);
-    ScramServer server("user", MakeScramSecret("pencil", *salt, 4096));
+    ScramServer server("user", MakeScramSecret("pencil", *salt, 4096), "key");
     server.SetServerNonceForTest("%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0");
     auto first = server.HandleClientFirst("n,,n=user,r=rOprNGfwEbeRWgbNEkqO");
     REQUIRE(first.ok());
@@ -84,7 +84,7 @@ TEST_CASE("exchange against the PostgreSQL verifier: right and wrong passwords",
     REQUIRE(secret);
     std::string bare = "n=,r=clientnonce123";
     {
-        ScramServer server("jade_scram_test", secret);
+        ScramServer server("jade_scram_test", secret, "key");
         auto first = server.HandleClientFirst("n,," + bare);
         REQUIRE(first.ok());
         auto fin = server.HandleClientFinal(ClientFinal("correct horse", bare, *first));
@@ -92,7 +92,7 @@ TEST_CASE("exchange against the PostgreSQL verifier: right and wrong passwords",
         CHECK(fin->rfind("v=", 0) == 0);
     }
     {
-        ScramServer server("jade_scram_test", secret);
+        ScramServer server("jade_scram_test", secret, "key");
         auto first = server.HandleClientFirst("n,," + bare);
         auto fin = server.HandleClientFinal(ClientFinal("wrong", bare, *first));
         REQUIRE_FALSE(fin.ok());
@@ -101,7 +101,7 @@ TEST_CASE("exchange against the PostgreSQL verifier: right and wrong passwords",
     }
     {
         // Unknown user: a mock exchange that looks the same and always fails.
-        ScramServer server("nobody", std::nullopt);
+        ScramServer server("nobody", std::nullopt, "key");
         auto first = server.HandleClientFirst("n,," + bare);
         REQUIRE(first.ok());
         CHECK(first->find(",i=4096") != std::string::npos);
@@ -112,12 +112,12 @@ TEST_CASE("exchange against the PostgreSQL verifier: right and wrong passwords",
 }
 
 TEST_CASE("malformed SCRAM messages are protocol violations", "[scram]") {
-    ScramServer server("u", MakeScramSecret("pw", "saltsalt", 4096));
+    ScramServer server("u", MakeScramSecret("pw", "saltsalt", 4096), "key");
     CHECK(server.HandleClientFirst("").error().sqlstate == "08P01");
     CHECK(server.HandleClientFirst("p=tls-server-end-point,,n=,r=x").error().sqlstate == "08P01");
     CHECK(server.HandleClientFirst("n,a=admin,n=,r=x").error().sqlstate == "0A000");
     CHECK(server.HandleClientFirst("n,,r=x").error().sqlstate == "08P01");
-    ScramServer s2("u", MakeScramSecret("pw", "saltsalt", 4096));
+    ScramServer s2("u", MakeScramSecret("pw", "saltsalt", 4096), "key");
     REQUIRE(s2.HandleClientFirst("n,,n=,r=abc").ok());
     CHECK(s2.HandleClientFinal("c=biws,r=wrongnonce,p=AAAA").error().sqlstate == "08P01");
     CHECK(s2.HandleClientFinal("garbage").error().sqlstate == "08P01");
@@ -130,4 +130,28 @@ TEST_CASE("base64 round trip including padding", "[scram]") {
         CHECK(*d == s);
     }
     CHECK_FALSE(Base64Decode("abc"));
+}
+
+TEST_CASE("mock salts of unknown users are keyed by the server secret", "[scram][security]") {
+    const std::string bare = "n=,r=rOprNGfwEbeRWgbNEkqO";
+    auto salt_of = [&](const std::string& user, const std::string& key) {
+        ScramServer server(user, std::nullopt, key);
+        auto first = server.HandleClientFirst("n,," + bare);
+        REQUIRE(first.ok());
+        size_t s = first->find(",s=");
+        size_t i = first->find(",i=");
+        REQUIRE(s != std::string::npos);
+        REQUIRE(i != std::string::npos);
+        return first->substr(s + 3, i - s - 3);
+    };
+    // Stable for a name under one key (as a real user's salt is), different between names.
+    CHECK(salt_of("nobody", "k1") == salt_of("nobody", "k1"));
+    CHECK(salt_of("nobody", "k1") != salt_of("somebody", "k1"));
+    // Not computable without the key: another key gives another salt, and neither is the old
+    // unkeyed formula SHA-256("jade-mock-salt:" + name) a client could compute itself.
+    CHECK(salt_of("nobody", "k1") != salt_of("nobody", "k2"));
+    CHECK(Base64Decode(salt_of("nobody", "k1"))->size() == 16);
+    CHECK(MockSalt("k1", "nobody") == *Base64Decode(salt_of("nobody", "k1")));
+    CHECK(DeriveUserSalt("k1", "nobody") != MockSalt("k1", "nobody"));
+    CHECK(DeriveUserSalt("k1", "alice") == DeriveUserSalt("k1", "alice"));
 }

@@ -181,3 +181,74 @@ TEST_CASE("SCRAM authentication through the session", "[session][scram]") {
         CHECK(t.Poll() == SessionEvent::kClose);
     }
 }
+
+TEST_CASE("SSLRequest with TLS configured: S, then the startup packet after the handshake", "[session][tls]") {
+    SessionOptions o = Options();
+    o.tls_available = true;
+    Session s(o);
+    s.Feed(test::Special(kSslRequestCode));
+    CHECK(s.Poll() == SessionEvent::kStartTls);
+    CHECK(s.output() == "S");
+    s.output().clear();
+    s.TlsStarted();
+    CHECK(s.tls_active());
+    s.Feed(test::Startup({{"user", "postgres"}, {"database", "postgres"}}));
+    CHECK(Drain(s).front() == SessionEvent::kReady);
+    // A second SSLRequest on the encrypted connection is a protocol violation.
+    Session t(o);
+    t.Feed(test::Special(kSslRequestCode));
+    REQUIRE(t.Poll() == SessionEvent::kStartTls);
+    t.TlsStarted();
+    t.Feed(test::Special(kSslRequestCode));
+    CHECK(Drain(t).back() == SessionEvent::kClose);
+}
+
+TEST_CASE("bytes sent in the clear after SSLRequest are refused", "[session][tls]") {
+    SessionOptions o = Options();
+    o.tls_available = true;
+    Session s(o);
+    s.Feed(test::Special(kSslRequestCode) + test::Startup({{"user", "postgres"}}));
+    CHECK(Drain(s).back() == SessionEvent::kClose);
+    auto msgs = SplitBackend(s.output());
+    REQUIRE(msgs.size() == 1);
+    CHECK(ErrorField(msgs[0].payload, 'C') == "08P01");
+    CHECK(ErrorField(msgs[0].payload, 'M') == "received unencrypted data after SSL request");
+}
+
+TEST_CASE("require_ssl: a startup packet in the clear is refused with 28000", "[session][tls]") {
+    SessionOptions o = Options();
+    o.tls_available = true;
+    o.tls_required = true;
+    o.peer = "10.1.2.3";
+    Session s(o);
+    s.Feed(test::Special(kSslRequestCode));
+    REQUIRE(s.Poll() == SessionEvent::kStartTls);  // still offered
+    Session plain(o);
+    plain.Feed(test::Startup({{"user", "alice"}, {"database", "postgres"}}));
+    CHECK(Drain(plain).back() == SessionEvent::kClose);
+    auto msgs = SplitBackend(plain.output());
+    REQUIRE(msgs.size() == 1);
+    CHECK(ErrorField(msgs[0].payload, 'C') == "28000");
+    CHECK(ErrorField(msgs[0].payload, 'M') == "connection without TLS refused for host \"10.1.2.3\", user \"alice\"");
+}
+
+TEST_CASE("before authentication a SASL message is held to kMaxAuthMessage", "[session][limits]") {
+    std::map<std::string, auth::ScramSecret> users{{"postgres", auth::MakeScramSecret("pw", "saltsalt", 4096)}};
+    SessionOptions o = Options(AuthMode::kScramSha256, &users);
+    o.max_message = 64u << 20;  // the post-authentication limit does not apply yet
+    Session s(o);
+    s.Feed(test::Startup({{"user", "postgres"}, {"database", "postgres"}}));
+    CHECK(Drain(s).back() == SessionEvent::kNeedMore);
+    s.output().clear();
+    std::string header = "p";
+    header.push_back(0);
+    header.push_back(1);  // length 65536 + ...: above 16384
+    header.push_back(0);
+    header.push_back(8);
+    s.Feed(header);
+    CHECK(Drain(s).back() == SessionEvent::kClose);
+    auto msgs = SplitBackend(s.output());
+    REQUIRE(msgs.size() == 1);
+    CHECK(ErrorField(msgs[0].payload, 'C') == "08P01");
+    CHECK(s.authenticating() == false);
+}
