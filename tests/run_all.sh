@@ -3,13 +3,14 @@
 #   unit         Catch2 tests through ctest (no servers)
 #   regress      pg_regress: sql/*.sql vs expected/*.out on a temporary PostgreSQL
 #   integration  pytest: tests/integration (real servers, started and stopped by the tests)
+#   fuzz         libFuzzer targets (tests/fuzz), each for FUZZ_TEST_SECONDS (default 20)
 # Exit status is non-zero when any suite fails. The last line is "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 build=$(cd "${1:-build}" && pwd)
 shift || true
 suites=("$@")
-[ ${#suites[@]} -gt 0 ] || suites=(unit regress integration)
+[ ${#suites[@]} -gt 0 ] || suites=(unit regress integration fuzz)
 
 export JADE_BUILD_DIR=$build
 export PYTHONDONTWRITEBYTECODE=1
@@ -54,6 +55,14 @@ for suite in "${suites[@]}"; do
         nf=0
         for n in $(echo "$summary" | grep -oE '[0-9]+ (failed|errors?|xpassed)' | grep -oE '^[0-9]+'); do nf=$((nf + n)); done
         count integration "${np:-0}" "${nf:-0}" "$rc"
+        ;;
+    fuzz)
+        echo "== fuzz (libFuzzer, ${FUZZ_TEST_SECONDS:-20}s per target)"
+        bash tests/fuzz/run_fuzz.sh "$build" "${FUZZ_TEST_SECONDS:-20}" 2>&1 | tee "$log_dir/fuzz.log"
+        rc=${PIPESTATUS[0]}
+        np=$(grep -cE '^fuzz [a-z]+: .*exit 0,' "$log_dir/fuzz.log" || true)
+        nf=$(grep -cE '^fuzz [a-z]+: .*exit [1-9]' "$log_dir/fuzz.log" || true)
+        count fuzz "$np" "$nf" "$rc"
         ;;
     *)
         echo "unknown suite $suite" >&2
