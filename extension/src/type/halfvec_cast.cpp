@@ -9,11 +9,9 @@
 extern "C" {
 #include "catalog/pg_type.h"
 #include "utils/array.h"
-#include "utils/builtins.h"
-#include "utils/lsyscache.h"
-#include "utils/numeric.h"
 }
 
+#include "type/array_input.h"
 #include "type/dense_text.h"
 #include "type/vector.h"
 
@@ -40,42 +38,17 @@ PG_FUNCTION_INFO_V1(halfvec_to_vector);
 Datum array_to_halfvec(PG_FUNCTION_ARGS) {
     ArrayType* array = PG_GETARG_ARRAYTYPE_P(0);
     int32 typmod = PG_GETARG_INT32(1);
-
-    if (ARR_NDIM(array) > 1) ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("array must be 1-D")));
-    if (ARR_HASNULL(array) && array_contains_nulls(array))
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("array must not contain nulls")));
-
-    Oid elem_type = ARR_ELEMTYPE(array);
-    int16 typlen;
-    bool typbyval;
-    char typalign;
-    get_typlenbyvalalign(elem_type, &typlen, &typbyval, &typalign);
-    Datum* elems;
     int nelems;
-    deconstruct_array(array, elem_type, typlen, typbyval, typalign, &elems, NULL, &nelems);
-
+    Oid elem_type;
+    Datum* elems = DeconstructVectorArray(array, &nelems, &elem_type);
     HalfvecCheckDim(nelems);
     CheckExpectedDim(typmod, nelems);
-    HalfVector* result = InitHalfVector(nelems);
-    switch (elem_type) {
-        case INT4OID:
-            for (int i = 0; i < nelems; i++) result->x[i] = FloatToHalfChecked((float)DatumGetInt32(elems[i]));
-            break;
-        case FLOAT4OID:
-            for (int i = 0; i < nelems; i++) result->x[i] = FloatToHalfChecked(DatumGetFloat4(elems[i]));
-            break;
-        case FLOAT8OID:
-            // Doubles beyond float's range become ±Infinity here and are rejected below.
-            for (int i = 0; i < nelems; i++) result->x[i] = FloatToHalfChecked((float)DatumGetFloat8(elems[i]));
-            break;
-        case NUMERICOID:
-            for (int i = 0; i < nelems; i++)
-                result->x[i] = FloatToHalfChecked(DatumGetFloat4(DirectFunctionCall1(numeric_float4, elems[i])));
-            break;
-        default:
-            ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("unsupported array type")));
-    }
+    float* x = (float*)palloc(sizeof(float) * nelems);
+    ArrayElementsToFloats(elems, nelems, elem_type, x);
     pfree(elems);
+    HalfVector* result = InitHalfVector(nelems);
+    for (int i = 0; i < nelems; i++) result->x[i] = FloatToHalfChecked(x[i]);
+    pfree(x);
     for (int i = 0; i < nelems; i++) HalfvecCheckElement(result->x[i]);
     PG_RETURN_HALFVEC_P(result);
 }

@@ -4,13 +4,10 @@
 #include "type/sparsevec.h"
 
 extern "C" {
-#include "catalog/pg_type.h"
 #include "utils/array.h"
-#include "utils/builtins.h"
-#include "utils/lsyscache.h"
-#include "utils/numeric.h"
 }
 
+#include "type/array_input.h"
 #include "type/halfvec.h"
 #include "type/vector.h"
 
@@ -88,40 +85,15 @@ Datum array_to_sparsevec(PG_FUNCTION_ARGS) {
     ArrayType* array = PG_GETARG_ARRAYTYPE_P(0);
     int32 typmod = PG_GETARG_INT32(1);
 
-    if (ARR_NDIM(array) > 1) ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("array must be 1-D")));
-    if (ARR_HASNULL(array) && array_contains_nulls(array))
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("array must not contain nulls")));
-
-    Oid elem_type = ARR_ELEMTYPE(array);
-    int16 typlen;
-    bool typbyval;
-    char typalign;
-    get_typlenbyvalalign(elem_type, &typlen, &typbyval, &typalign);
-    Datum* elems;
     int nelems;
-    deconstruct_array(array, elem_type, typlen, typbyval, typalign, &elems, NULL, &nelems);
-
+    Oid elem_type;
+    Datum* elems = DeconstructVectorArray(array, &nelems, &elem_type);
     SparsevecCheckDim(nelems);
     CheckExpectedDim(typmod, nelems);
     // Converted first (numeric_float4 raises 22003 itself; double beyond float becomes ±Inf and
     // is rejected below), then the non-zero ones kept.
     float* x = (float*)palloc(sizeof(float) * nelems);
-    switch (elem_type) {
-        case INT4OID:
-            for (int i = 0; i < nelems; i++) x[i] = (float)DatumGetInt32(elems[i]);
-            break;
-        case FLOAT4OID:
-            for (int i = 0; i < nelems; i++) x[i] = DatumGetFloat4(elems[i]);
-            break;
-        case FLOAT8OID:
-            for (int i = 0; i < nelems; i++) x[i] = (float)DatumGetFloat8(elems[i]);
-            break;
-        case NUMERICOID:
-            for (int i = 0; i < nelems; i++) x[i] = DatumGetFloat4(DirectFunctionCall1(numeric_float4, elems[i]));
-            break;
-        default:
-            ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("unsupported array type")));
-    }
+    ArrayElementsToFloats(elems, nelems, elem_type, x);
     pfree(elems);
     // pgvector counts a NaN as non-zero and rejects it when checking the kept elements; the
     // non-zero limit is checked first.

@@ -8,10 +8,9 @@
 extern "C" {
 #include "catalog/pg_type.h"
 #include "utils/array.h"
-#include "utils/builtins.h"
-#include "utils/lsyscache.h"
-#include "utils/numeric.h"
 }
+
+#include "type/array_input.h"
 
 extern "C" {
 
@@ -23,42 +22,13 @@ PG_FUNCTION_INFO_V1(vector_to_float4);
 Datum array_to_vector(PG_FUNCTION_ARGS) {
     ArrayType* array = PG_GETARG_ARRAYTYPE_P(0);
     int32 typmod = PG_GETARG_INT32(1);
-
-    if (ARR_NDIM(array) > 1) ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("array must be 1-D")));
-    if (ARR_HASNULL(array) && array_contains_nulls(array))
-        ereport(ERROR, (errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED), errmsg("array must not contain nulls")));
-
-    Oid elem_type = ARR_ELEMTYPE(array);
-    int16 typlen;
-    bool typbyval;
-    char typalign;
-    get_typlenbyvalalign(elem_type, &typlen, &typbyval, &typalign);
-    Datum* elems;
     int nelems;
-    deconstruct_array(array, elem_type, typlen, typbyval, typalign, &elems, NULL, &nelems);
-
+    Oid elem_type;
+    Datum* elems = DeconstructVectorArray(array, &nelems, &elem_type);
     CheckDim(nelems);
     CheckExpectedDim(typmod, nelems);
     Vector* result = InitVector(nelems);
-    switch (elem_type) {
-        case INT4OID:
-            for (int i = 0; i < nelems; i++) result->x[i] = (float)DatumGetInt32(elems[i]);
-            break;
-        case FLOAT4OID:
-            for (int i = 0; i < nelems; i++) result->x[i] = DatumGetFloat4(elems[i]);
-            break;
-        case FLOAT8OID:
-            // Out-of-range doubles become ±Infinity here and are rejected by CheckElement below.
-            for (int i = 0; i < nelems; i++) result->x[i] = (float)DatumGetFloat8(elems[i]);
-            break;
-        case NUMERICOID:
-            // numeric_float4 raises 22003 itself for values beyond float4's range.
-            for (int i = 0; i < nelems; i++)
-                result->x[i] = DatumGetFloat4(DirectFunctionCall1(numeric_float4, elems[i]));
-            break;
-        default:
-            ereport(ERROR, (errcode(ERRCODE_DATA_EXCEPTION), errmsg("unsupported array type")));
-    }
+    ArrayElementsToFloats(elems, nelems, elem_type, result->x);
     pfree(elems);
     for (int i = 0; i < nelems; i++) CheckElement(result->x[i]);
     PG_RETURN_VECTOR_P(result);
