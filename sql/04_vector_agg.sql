@@ -17,6 +17,21 @@ GROUP BY g ORDER BY g;
 SELECT vector_accum('{0}', '[1,2]') AS first, vector_accum('{1,1,2}', '[3,4]') AS second,
        vector_avg('{2,4,6}') AS avg, vector_avg('{0}') IS NULL AS avg_of_nothing,
        vector_combine('{1,1,2}', '{2,3,4}') AS combined, vector_combine('{0}', '{1,5,5}') AS with_empty;
+-- A state takes its size from the first vector only while it has no elements (pgvector's rule):
+-- '{0,0,0,0}' is an empty sum of 3 dimensions, '{0,0}' one of 1 dimension.
+SELECT vector_accum('{0,0,0,0}', '[1,2,3]') AS empty_of_three, vector_accum('{5}', '[1,2]') AS count_kept;
+-- Malformed states and states of another dimension, with pgvector's wording.
+SELECT vector_accum('{0,0}', '[1,2,3]');
+SELECT vector_accum('{{0}}', '[1,2,3]');
+SELECT vector_accum('{NULL}', '[1,2,3]');
+SELECT vector_accum('{}', '[1,2,3]');
+SELECT vector_avg('{{2,2,4,6}}');
+SELECT vector_avg('{NULL,2,4,6}');
+SELECT vector_avg('{1}');
+SELECT vector_combine('{1,2}', '{{3,4}}');
+SELECT vector_combine('{NULL,2}', '{3,4}');
+SELECT vector_combine('{0}', '{0}');
+SELECT vector_combine('{1,1,1}', '{1,1}');
 
 -- Parallel aggregation: partial aggregates in workers merged by the combine functions.
 CREATE TABLE jv_agg (id int, v vector(4));

@@ -153,8 +153,16 @@ SELECT id FROM (SELECT id, v FROM emb ORDER BY binary_quantize(v)::bit(16) <~> b
 RESET ivfflat.probes;
 DROP TABLE emb;
 
+-- hnsw.scan_mem_multiplier: pgvector's setting (range 1..1000) bounding iterative hnsw scans
+SHOW hnsw.scan_mem_multiplier;
+SET hnsw.scan_mem_multiplier = 2.5;
+SHOW hnsw.scan_mem_multiplier;
+RESET hnsw.scan_mem_multiplier;
+
 -- errors
 \set VERBOSITY sqlstate
+SET hnsw.scan_mem_multiplier = 0.5;
+SET hnsw.scan_mem_multiplier = 1001;
 SELECT id FROM ht ORDER BY v <-> '[1,2,3]' LIMIT 1;
 SELECT id FROM bt ORDER BY b <~> B'101' LIMIT 1;
 CREATE INDEX ON ht USING faiss (v) WITH (factory = 'HNSW16');
