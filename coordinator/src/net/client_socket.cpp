@@ -27,6 +27,17 @@ bool SetTcp(int fd, int level, int name, int value) {
 
 }  // namespace
 
+bool IsLoopback(const sockaddr* addr) {
+    if (addr->sa_family == AF_INET) {
+        return (ntohl(reinterpret_cast<const sockaddr_in*>(addr)->sin_addr.s_addr) >> 24) == 127;
+    }
+    if (addr->sa_family == AF_INET6) {
+        const in6_addr& a = reinterpret_cast<const sockaddr_in6*>(addr)->sin6_addr;
+        return IN6_IS_ADDR_LOOPBACK(&a) || (IN6_IS_ADDR_V4MAPPED(&a) && a.s6_addr[12] == 127);
+    }
+    return false;
+}
+
 bool ApplySocketOptions(int fd, const SocketOptions& o) {
     bool ok = true;
     if (o.keepalives_idle_s > 0 || o.keepalives_interval_s > 0 || o.keepalives_count > 0) {
@@ -65,13 +76,12 @@ ClientSocket* ClientSocket::Accept(uv_stream_t* server, const SocketOptions& opt
             auto* in = reinterpret_cast<sockaddr_in*>(&addr);
             inet_ntop(AF_INET, &in->sin_addr, ip, sizeof ip);
             port = ntohs(in->sin_port);
-            s->loopback_ = (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+            s->loopback_ = IsLoopback(reinterpret_cast<sockaddr*>(&addr));
         } else if (addr.ss_family == AF_INET6) {
             auto* in6 = reinterpret_cast<sockaddr_in6*>(&addr);
             inet_ntop(AF_INET6, &in6->sin6_addr, ip, sizeof ip);
             port = ntohs(in6->sin6_port);
-            s->loopback_ = IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr) ||
-                           (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr) && in6->sin6_addr.s6_addr[12] == 127);
+            s->loopback_ = IsLoopback(reinterpret_cast<sockaddr*>(&addr));
         }
         s->peer_ip_ = ip;
         s->peer_ = (addr.ss_family == AF_INET6 ? "[" + s->peer_ip_ + "]" : s->peer_ip_) + ":" + std::to_string(port);

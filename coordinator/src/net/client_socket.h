@@ -35,6 +35,9 @@ struct SocketOptions {
     int user_timeout_ms = 0;        ///< TCP_USER_TIMEOUT
 };
 
+/** True for a loopback peer: 127.0.0.0/8, ::1, or an IPv4-mapped ::ffff:127.x.y.z (require_ssl = remote). */
+bool IsLoopback(const struct sockaddr* addr);
+
 /** Applies keepalive and user-timeout settings to a connected TCP socket; false on failure. */
 bool ApplySocketOptions(int fd, const SocketOptions& options);
 

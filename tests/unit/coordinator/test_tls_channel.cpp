@@ -8,12 +8,15 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
+#include "net/client_socket.h"
 #include "net/tls.h"
 
 using namespace jade::coord;
@@ -142,4 +145,29 @@ TEST_CASE("TLS below 1.2 and garbage are refused", "[tls]") {
     CHECK(mismatched.error().message.find("mismatch") != std::string::npos);
     CHECK_FALSE(net::TlsContext::Create("/nonexistent.crt", key, "TLSv1.2", "HIGH").ok());
     for (const auto& p : {cert, key, cert2, key2}) std::remove(p.c_str());
+}
+
+TEST_CASE("require_ssl = remote: which peers count as local", "[tls]") {
+    auto v4 = [](const char* ip) {
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        inet_pton(AF_INET, ip, &a.sin_addr);
+        return net::IsLoopback(reinterpret_cast<sockaddr*>(&a));
+    };
+    auto v6 = [](const char* ip) {
+        sockaddr_in6 a{};
+        a.sin6_family = AF_INET6;
+        inet_pton(AF_INET6, ip, &a.sin6_addr);
+        return net::IsLoopback(reinterpret_cast<sockaddr*>(&a));
+    };
+    CHECK(v4("127.0.0.1"));
+    CHECK(v4("127.255.0.9"));
+    CHECK_FALSE(v4("10.0.0.1"));
+    CHECK_FALSE(v4("192.168.1.20"));
+    CHECK_FALSE(v4("128.0.0.1"));
+    CHECK(v6("::1"));
+    CHECK(v6("::ffff:127.0.0.1"));
+    CHECK_FALSE(v6("::ffff:10.1.2.3"));
+    CHECK_FALSE(v6("fe80::1"));
+    CHECK_FALSE(v6("2001:db8::1"));
 }
