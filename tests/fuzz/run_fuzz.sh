@@ -38,14 +38,15 @@ for t in "${targets[@]}"; do
     seeds=(tests/fuzz/corpus/$t)
     [ -n "${JADE_FUZZ_EXTRA_CORPUS:-}" ] && [ -d "$JADE_FUZZ_EXTRA_CORPUS/$t" ] && seeds+=("$JADE_FUZZ_EXTRA_CORPUS/$t")
     log=$out/fuzz_$t.log
-    # -rss_limit_mb: a leak or runaway allocation is a finding too; -timeout: a hang is one.
+    # -rss_limit_mb: a leak or runaway allocation is a finding too; -timeout: a hang is one (raise
+    # JADE_FUZZ_TIMEOUT on a loaded machine, where a starved process can look hung).
     ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1 UBSAN_OPTIONS=print_stacktrace=1 \
-        "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+        "$bin" -max_total_time="$seconds" -timeout="${JADE_FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$out/artifacts/$t-" "$corpus" "${seeds[@]}" >"$log" 2>&1
     rc=$?
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+ corp: [0-9]+' "$log" | tail -1)
-    crashes=$(ls "$out/artifacts" 2>/dev/null | grep -c "^$t-" || true)
+    crashes=$(ls "$out/artifacts" 2>/dev/null | grep -cE "^$t-(crash|leak|timeout|oom)-" || true)
     echo "fuzz $t: ${seconds}s, ${execs:-0} executions, ${cov:-no coverage line}, exit $rc, crash files $crashes"
     if [ "$rc" -ne 0 ]; then
         failed=$((failed + 1))
