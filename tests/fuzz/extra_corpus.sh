@@ -8,25 +8,18 @@ set -euo pipefail
 src=${1:?PostgreSQL source directory}
 out=${2:?output directory}
 mkdir -p "$out/router"
-/usr/bin/python3 - "$src/src/test/regress/sql" "$out/router" <<'PY'
-import glob, hashlib, os, re, sys
-src, out = sys.argv[1], sys.argv[2]
+/usr/bin/python3 - "$src/src/test/regress/sql" "$out/router" "$(dirname "$0")" <<'PY'
+import glob, hashlib, os, sys
+src, out, here = sys.argv[1], sys.argv[2], sys.argv[3]
+sys.path.insert(0, here)
+from make_seeds import router_seed, statements  # the same statement split as our own seeds
 n = 0
 for path in sorted(glob.glob(os.path.join(src, "*.sql"))):
-    text = open(path, errors="replace").read()
-    text = re.sub(r"^\\.*$", "", text, flags=re.M)  # psql meta-commands
-    cur = []
-    for line in text.splitlines():
-        if line.strip().startswith("--") and not cur:
-            continue
-        cur.append(line)
-        if line.rstrip().endswith(";"):
-            stmt = "\n".join(cur).strip()
-            cur = []
-            if stmt and len(stmt) < 8192:
-                data = stmt.encode() + b"\0"  # fuzz_router's control byte (read from the end)
-                with open(os.path.join(out, hashlib.sha1(data).hexdigest()[:16]), "wb") as f:
-                    f.write(data)
-                n += 1
+    for stmt in statements(open(path, errors="replace").read()):
+        if len(stmt) < 8192:
+            data = router_seed(stmt)
+            with open(os.path.join(out, hashlib.sha1(data).hexdigest()[:16]), "wb") as f:
+                f.write(data)
+            n += 1
 print("wrote %d router seeds" % n)
 PY
