@@ -9,6 +9,7 @@
 #include "executor/shard_copy.h"
 #include "executor/statement_executor.h"
 #include "executor/txn_copy.h"
+#include "planner/planner_internal.h"
 #include "transaction/transaction_coordinator.h"
 #include "wire/io_sqlstate.h"
 #include "wire/messages/copy.h"
@@ -159,7 +160,7 @@ void StatementExecutor::RunDistribute(const StatementExec& exec, const Plan& pla
             fail(*error ? **error : wire::ErrorFieldsOf(*err));
             return;
         }
-        auto steps_or = PlanDistribution(server_.store().catalog(), req, *described);
+        auto steps_or = PlanDistribution(txn_.catalog(), req, *described);
         if (!steps_or) {
             fail(wire::ErrorFieldsOf(steps_or.error()));
             return;
@@ -191,9 +192,49 @@ void StatementExecutor::RunDistribute(const StatementExec& exec, const Plan& pla
             std::make_unique<ShardCopy>(server_.loop(), &txn_, server_.two_phase(), steps->copy_in, std::move(scb));
         (*holder)->SetSource(steps->source);
         live_copies_.insert(holder->get());
-        (*holder)->Start();
+        EnsureSchema(steps->copy_in, [this, holder, fail, alive = alive_](const wire::ErrorFields* schema_error) {
+            if (!*alive || !*holder) return;
+            if (schema_error != nullptr) {
+                fail(*schema_error);
+                Retire(server_.loop(), *holder, live_copies_);
+                return;
+            }
+            (*holder)->Start();
+        });
     };
     StartRun({std::move(lane)}, std::move(cb));
+}
+
+// The shard tables' schema on every node that gets a shard (CREATE SCHEMA IF NOT EXISTS, each
+// node on its own, committed at once): a schema created before the node joined, or only on the
+// default node, is there before the shards are. Nothing to do for public.
+void StatementExecutor::EnsureSchema(const CopyPlan& copy, std::function<void(const wire::ErrorFields*)> then) {
+    if (copy.schema.empty() || copy.schema == "public") {
+        then(nullptr);
+        return;
+    }
+    std::string sql = "CREATE SCHEMA IF NOT EXISTS " + planner::QuoteIdent(copy.schema);
+    std::map<uint32_t, Lane> lanes_by_node;
+    for (const Task& t : copy.shard_tasks) {
+        Lane& l = lanes_by_node[t.node.id];
+        if (!l.ops.empty()) continue;
+        l = LaneFor(t.node);
+        LaneOp op;
+        op.send = [sql](PGconn* pg) { return PQsendQuery(pg, sql.c_str()) == 1; };
+        l.ops.push_back(std::move(op));
+    }
+    std::vector<Lane> lanes;
+    for (auto& [id, l] : lanes_by_node) lanes.push_back(std::move(l));
+    auto error = std::make_shared<std::optional<wire::ErrorFields>>();
+    TaskRun::Callbacks cb;
+    cb.on_result = [error](size_t, int, backend::PgResult res) {
+        if (PQresultStatus(res.get()) == PGRES_FATAL_ERROR && !*error) *error = ErrorFieldsOf(res.get());
+    };
+    cb.on_done = [error, then](const Error* err) {
+        if (err != nullptr && !*error) *error = wire::ErrorFieldsOf(*err);
+        then(*error ? &**error : nullptr);
+    };
+    StartRun(std::move(lanes), std::move(cb));
 }
 
 }  // namespace jade::coord::exec

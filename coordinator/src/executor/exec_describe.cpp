@@ -9,6 +9,7 @@
 
 #include "executor/result_relay.h"
 #include "executor/statement_executor.h"
+#include "transaction/transaction_coordinator.h"
 #include "wire/messages/extended.h"
 #include "wire/messages/row_data.h"
 
@@ -33,7 +34,7 @@ void StatementExecutor::Describe(std::shared_ptr<PreparedStatement> stmt, const 
         done(true);
         return;
     }
-    auto plan = PlanStatement(server_.store().catalog(), stmt->parsed[0], params, Info());
+    auto plan = PlanStatement(txn_.catalog(), stmt->parsed[0], params, Info());
     if (!plan && !portal) {
         // Without values a statement may not route (INSERT needs a non-NULL shard key): any shard
         // describes it the same, so plan once more with placeholder values.
@@ -44,7 +45,7 @@ void StatementExecutor::Describe(std::shared_ptr<PreparedStatement> stmt, const 
                 p.binary = false;
             }
         }
-        auto retry = PlanStatement(server_.store().catalog(), stmt->parsed[0], placeholders, Info());
+        auto retry = PlanStatement(txn_.catalog(), stmt->parsed[0], placeholders, Info());
         if (retry) plan = std::move(retry);
     }
     if (!plan) {

@@ -20,7 +20,10 @@ void StatementExecutor::RunModify(const StatementExec& exec, const Plan& plan, D
         RunRelay(exec, plan, std::move(done));
         return;
     }
-    bool implicit = !txn_.in_block();
+    // Statements that cannot run in a transaction block (VACUUM, ...) run in autocommit outside
+    // one; inside one they go to the block's connections and fail there as on PostgreSQL.
+    bool implicit = !txn_.in_block() && plan.atomic;
+    bool autocommit = !txn_.in_block() && !plan.atomic;
     if (implicit) txn_.BeginImplicit();
     struct State {
         uint64_t count = 0;
@@ -74,7 +77,8 @@ void StatementExecutor::RunModify(const StatementExec& exec, const Plan& plan, D
     std::string plan_tag = plan.command_tag;
     bool has_count = plan.kind == PlanKind::kModify;
     bool ext_describe = exec.describe && exec.extended;
-    cb.on_done = [this, st, done, implicit, nodes, commands, plan_tag, has_count, ext_describe](const Error* err) {
+    cb.on_done = [this, st, done, implicit, autocommit, nodes, commands, plan_tag, has_count,
+                  ext_describe](const Error* err) {
         bool ok = !st->failed && err == nullptr;
         if (!ok) {
             if (st->failed) {
@@ -86,8 +90,7 @@ void StatementExecutor::RunModify(const StatementExec& exec, const Plan& plan, D
                 txn_.RollbackImplicit([done] { done(false); });
                 return;
             }
-            txn_.OnStatementError();
-            done(false);
+            StatementFailed(done);
             return;
         }
         for (uint32_t n : nodes) txn_.MarkWritten(n);
@@ -108,28 +111,27 @@ void StatementExecutor::RunModify(const StatementExec& exec, const Plan& plan, D
             wire::WriteCommandComplete(&out(), tag);
             done(true);
         };
-        auto finish = [this, alive, commands, complete](const txn::CommitOutcome& outcome) {
+        // The statement's metadata (DROP/ALTER of a distributed table) commits with its
+        // transaction: inside the two-phase decision of the block's COMMIT, or of the implicit
+        // transaction ended here.
+        if (autocommit) {
+            complete(Status{});
+            return;
+        }
+        txn_.DeferMetadata(commands);
+        if (!implicit) {
+            complete(Status{});
+            return;
+        }
+        txn_.CommitImplicit([this, alive, complete](const txn::CommitOutcome& outcome) {
             if (!*alive) return;
             if (outcome.unresolved) {
                 wire::WriteNotice(&out(), "WARNING", iostate::kTransactionResolutionUnknown,
                                   "transaction committed, but some workers have not confirmed yet; "
                                   "the coordinator will finish it");
             }
-            if (outcome.error) {
-                complete(*outcome.error);
-                return;
-            }
-            if (commands.empty()) {
-                complete(Status{});
-                return;
-            }
-            server_.ProposeMetadata(commands, complete);
-        };
-        if (implicit) {
-            txn_.CommitImplicit(finish);
-            return;
-        }
-        finish(txn::CommitOutcome{});
+            complete(outcome.error ? Status(*outcome.error) : Status{});
+        });
     };
     StartRun(std::move(lanes), std::move(cb));
 }

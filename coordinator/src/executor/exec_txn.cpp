@@ -122,6 +122,12 @@ void StatementExecutor::RunTransaction(const StatementExec& exec, const Plan& pl
         done(false);
         return;
     }
+    if (plan.txn.kind != TxnKind::kSavepoint && !txn_.HasSavepoint(plan.txn.savepoint)) {
+        // As PostgreSQL: the name must exist (checked here too: no node may have joined yet).
+        SendError(MakeError("3B001", "savepoint \"" + plan.txn.savepoint + "\" does not exist"));
+        StatementFailed(done);
+        return;
+    }
     std::vector<Lane> lanes;
     for (uint32_t node : txn_.PinnedNodes()) {
         Lane l;
@@ -133,12 +139,13 @@ void StatementExecutor::RunTransaction(const StatementExec& exec, const Plan& pl
     std::string tag = plan.txn.kind == TxnKind::kSavepoint ? "SAVEPOINT"
                       : plan.txn.kind == TxnKind::kRelease ? "RELEASE"
                                                            : "ROLLBACK";
-    bool rollback_to = plan.txn.kind == TxnKind::kRollbackTo;
+    TxnKind kind = plan.txn.kind;
+    std::string savepoint = plan.txn.savepoint;
     TaskRun::Callbacks cb;
     cb.on_result = [error](size_t, int, backend::PgResult res) {
         if (PQresultStatus(res.get()) == PGRES_FATAL_ERROR && !*error) *error = ErrorFieldsOf(res.get());
     };
-    cb.on_done = [this, error, complete, done, tag, rollback_to](const Error* err) mutable {
+    cb.on_done = [this, error, complete, done, tag, kind, savepoint](const Error* err) mutable {
         if (*error || err != nullptr) {
             if (*error) {
                 wire::WriteErrorFields(&out(), 'E', **error);
@@ -148,7 +155,9 @@ void StatementExecutor::RunTransaction(const StatementExec& exec, const Plan& pl
             StatementFailed(done);
             return;
         }
-        if (rollback_to) txn_.RolledBackToSavepoint();
+        if (kind == TxnKind::kSavepoint) txn_.SavepointCreated(savepoint);
+        if (kind == TxnKind::kRelease) txn_.SavepointReleased(savepoint);
+        if (kind == TxnKind::kRollbackTo) txn_.RolledBackToSavepoint(savepoint);
         complete(tag);
         done(true);
     };
@@ -175,7 +184,8 @@ void StatementExecutor::RunSessionSet(const StatementExec& exec, const Plan& pla
     std::vector<std::string> old_local = txn_.block_settings();
     bool block_local = !remember && txn_.in_block();
     if (block_local) txn_.block_settings().push_back(s.sql);
-    const Node* def = server_.store().catalog().DefaultNode();
+    if (block_local && s.kind == SettingKind::kSetLocal && s.name == "search_path") txn_.SetBlockSearchPath(s.values);
+    const Node* def = txn_.catalog().DefaultNode();
     std::vector<Lane> lanes;
     std::set<uint32_t> covered;
     for (uint32_t node : txn_.PinnedNodes()) {

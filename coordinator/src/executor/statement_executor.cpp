@@ -61,6 +61,7 @@ SessionInfo StatementExecutor::Info() const {
     info.in_transaction = txn_.in_block();
     info.user = client_.user();
     info.database = server_.config().worker_database;
+    info.search_path = txn_.SearchPath(info.user);
     return info;
 }
 
@@ -77,10 +78,11 @@ void StatementExecutor::Execute(StatementExec exec, DoneFn done) {
         }
         done(ok);
     };
-    const Catalog& catalog = server_.store().catalog();
+    const Catalog& catalog = txn_.catalog();
     SessionInfo info = Info();
     Expected<Plan> plan = MakeError(sqlstate::kInternalError, "not planned");
-    std::shared_ptr<PlanCacheEntry> cache = exec.plan_cache;
+    // Plans made against a transaction's own (deferred) metadata are not kept.
+    std::shared_ptr<PlanCacheEntry> cache = txn_.has_deferred_metadata() ? nullptr : exec.plan_cache;
     bool hit = cache != nullptr && cache->plan && cache->catalog_index == catalog.applied_index() &&
                cache->in_transaction == info.in_transaction && cache->param_count == exec.params.size();
     if (!hit) {
@@ -155,12 +157,18 @@ void StatementExecutor::RunPlan(StatementExec exec, Plan plan, DoneFn done) {
     auto alive = alive_;
     auto state =
         std::make_shared<std::tuple<StatementExec, Plan, DoneFn>>(std::move(exec), std::move(plan), std::move(done));
-    txn_.BeforeWrite(std::move(shards), [this, alive, state](const Error* err) {
+    uint64_t planned_at = txn_.catalog().applied_index();
+    txn_.BeforeWrite(std::move(shards), [this, alive, state, planned_at](const Error* err) {
         if (!*alive) return;
         auto& [e, p, d] = *state;
         if (err != nullptr) {
             SendError(*err);
             StatementFailed(d);
+            return;
+        }
+        if (txn_.catalog().applied_index() != planned_at) {
+            // The catalog changed while the write waited (a shard moved): plan it again.
+            Execute(std::move(e), std::move(d));
             return;
         }
         Dispatch(std::move(e), std::move(p), std::move(d));

@@ -36,6 +36,7 @@
 #include "executor/task_run.h"
 #include "planner/planner.h"
 #include "sql/parser.h"
+#include "wire/messages/error_response.h"
 
 namespace jade::coord::txn {
 class TransactionCoordinator;
@@ -150,6 +151,7 @@ private:
     // exec_copy.cpp
     void RunCopyIn(const StatementExec& exec, const Plan& plan, DoneFn done);
     void RunDistribute(const StatementExec& exec, const Plan& plan, DoneFn done);
+    void EnsureSchema(const CopyPlan& copy, std::function<void(const wire::ErrorFields*)> then);
 
     /** Output is written when a batch ends (ReadyForQuery, Flush) or once this much is buffered. */
     static constexpr size_t kFlushBytes = 64 * 1024;

@@ -327,7 +327,7 @@ void ClientSession::RunSimpleStatements(std::shared_ptr<std::vector<ParsedStatem
         bool forgets = false;
         std::optional<Plan> first;
         for (const auto& s : *stmts) {
-            auto p = PlanStatement(server_.store().catalog(), s, {}, exec_->Info());
+            auto p = PlanStatement(txn_->catalog(), s, {}, exec_->Info());
             if (!p || p->kind != PlanKind::kPassthrough || p->copy_in) {
                 all_passthrough = false;
                 break;

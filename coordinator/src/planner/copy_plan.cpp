@@ -46,7 +46,7 @@ Expected<Plan> PlanCopy(const Ctx& ctx) {
   const PgQuery__CopyStmt* c = ctx.stmt.node()->copy_stmt;
   std::vector<RelRef> rels = CollectRelations(ctx.stmt.node(), ctx.catalog);
   const DistributedTable* t =
-      c->relation ? ctx.catalog.FindTable(SchemaOf(c->relation), c->relation->relname ? c->relation->relname : "")
+      c->relation ? FindDistributed(ctx.catalog, c->relation)
                   : nullptr;
   bool stdin_copy = c->is_from && !c->is_program && (!c->filename || !c->filename[0]);
   if (!t) {

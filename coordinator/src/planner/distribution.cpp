@@ -32,7 +32,8 @@ constexpr const char* kDescribeColumns =
     "SELECT a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, pg_get_expr(d.adbin, d.adrelid), "
     "a.attidentity, a.attgenerated, a.attnum, "
     "CASE WHEN a.attcollation <> t.typcollation THEN cn.nspname END, "
-    "CASE WHEN a.attcollation <> t.typcollation THEN co.collname END, c.relkind "
+    "CASE WHEN a.attcollation <> t.typcollation THEN co.collname END, c.relkind, "
+    "(SELECT n.nspname FROM pg_namespace n WHERE n.oid = c.relnamespace) "
     "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_type t ON t.oid = a.atttypid "
     "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
     "LEFT JOIN pg_collation co ON co.oid = a.attcollation LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace "
@@ -317,7 +318,10 @@ void ForShard(const DdlStep& step, const std::string& schema, const std::string&
 }  // namespace
 
 Status SetDescribeQueries(DistributeRequest* request) {
-  const std::string qualified = planner::QuoteIdent(request->schema) + "." + planner::QuoteIdent(request->table);
+  // Unqualified (no schema yet): the default node resolves it with the session's search_path.
+  const std::string qualified = request->schema.empty()
+                                    ? planner::QuoteIdent(request->table)
+                                    : planner::QuoteIdent(request->schema) + "." + planner::QuoteIdent(request->table);
   auto columns = DescribeSql(kDescribeColumns, qualified);
   if (!columns) return std::move(columns).error();
   auto constraints = DescribeSql(kDescribeConstraints, qualified);
@@ -330,10 +334,16 @@ Status SetDescribeQueries(DistributeRequest* request) {
   return {};
 }
 
-Expected<DistributionSteps> PlanDistribution(const Catalog& catalog, const DistributeRequest& request,
+Expected<DistributionSteps> PlanDistribution(const Catalog& catalog, const DistributeRequest& unresolved,
                                              const TableDescription& described) {
   if (described.columns.empty()) {
-    return MakeError(sqlstate::kUndefinedTable, "relation \"" + request.table + "\" does not exist");
+    return MakeError(sqlstate::kUndefinedTable, "relation \"" + unresolved.table + "\" does not exist");
+  }
+  // An unqualified name was resolved by the default node with the session's search_path.
+  DistributeRequest request = unresolved;
+  if (request.schema.empty()) {
+    const Row& first = described.columns[0];
+    request.schema = first.size() > 10 && first[10] ? *first[10] : "public";
   }
   std::vector<std::string> columns;
   std::optional<KeyType> key_type;

@@ -234,7 +234,9 @@ Expected<std::pair<std::string, std::string>> ParseQualifiedName(const std::stri
   if (quoted || parts.size() > 2 || parts.back().empty() || parts.front().empty()) {
     return MakeError("42602", "invalid name syntax: \"" + text + "\"");
   }
-  if (parts.size() == 1) return std::make_pair(std::string("public"), parts[0]);
+  // Unqualified: the schema is left empty, to be found through the session's search_path when
+  // the table is described on the default node.
+  if (parts.size() == 1) return std::make_pair(std::string(), parts[0]);
   return std::make_pair(parts[0], parts[1]);
 }
 
@@ -289,6 +291,10 @@ Expected<Plan> PlanFunction(const Ctx& ctx, const PgQuery__FuncCall* f, const st
   auto args = ReadArgs(f, ctx.params);
   if (!args) return std::move(args).error();
   auto& pos = args->positional;
+  if ((name == "jade_add_node" || name == "jade_remove_node") && ctx.session.in_transaction) {
+    // Node membership has no worker transaction to commit with: refused, never half applied.
+    return MakeError(sqlstate::kActiveSqlTransaction, name + "() cannot run inside a transaction block");
+  }
   if (name == "jade_add_node" || name == "jade_remove_node") {
     if (pos.size() != 2 || !pos[0]) {
       return MakeError(sqlstate::kUndefinedFunction, "function " + name + "() takes (host text, port integer)");
@@ -330,7 +336,13 @@ Expected<Plan> PlanFunction(const Ctx& ctx, const PgQuery__FuncCall* f, const st
   }
   auto qn = ParseQualifiedName(*pos[0]);
   if (!qn) return std::move(qn).error();
-  if (ctx.catalog.FindTable(qn->first, qn->second)) {
+  bool distributed = false;
+  if (!qn->first.empty()) {
+    distributed = ctx.catalog.FindTable(qn->first, qn->second) != nullptr;
+  } else {
+    for (const auto& schema : ctx.session.search_path) distributed |= ctx.catalog.FindTable(schema, qn->second) != nullptr;
+  }
+  if (distributed) {
     return MakeError(sqlstate::kDuplicateTable, "table \"" + qn->second + "\" is already distributed");
   }
   const Node* def = ctx.catalog.DefaultNode();

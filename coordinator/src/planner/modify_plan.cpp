@@ -35,7 +35,7 @@ Expected<Plan> PlanInsert(const Ctx& ctx) {
   std::vector<RelRef> rels = CollectRelations(ctx.stmt.node(), ctx.catalog);
   if (!AnyDistributed(rels)) return Passthrough(ctx);
   const DistributedTable* t =
-      ctx.catalog.FindTable(SchemaOf(ins->relation), ins->relation->relname ? ins->relation->relname : "");
+      FindDistributed(ctx.catalog, ins->relation);
   if (!t) return Unsupported("INSERT into a plain table from a distributed table");
   if (ins->with_clause) return Unsupported("WITH ... INSERT into a distributed table");
   const PgQuery__SelectStmt* values = ins->select_stmt && ins->select_stmt->node_case == PG_QUERY__NODE__NODE_SELECT_STMT
@@ -129,7 +129,7 @@ Expected<Plan> PlanUpdateDelete(const Ctx& ctx) {
 
   std::vector<RelRef> rels = CollectRelations(n, ctx.catalog);
   if (!AnyDistributed(rels)) return Passthrough(ctx);
-  const DistributedTable* t = ctx.catalog.FindTable(SchemaOf(relation), relation->relname ? relation->relname : "");
+  const DistributedTable* t = FindDistributed(ctx.catalog, relation);
   if (!t) return Unsupported(std::string(verb) + " of a plain table using a distributed table");
   if (with) return Unsupported(std::string("WITH ... ") + verb + " on a distributed table");
   if (rels.size() > 1 || HasSubLink(n)) {

@@ -122,6 +122,7 @@ struct SessionSetting {
   SettingKind kind = SettingKind::kSet;
   std::string name;    ///< lowercase GUC name ("hnsw.ef_search"); empty for kResetAll/kOther
   std::string value;   ///< value as SHOW would display it for simple values ("100", "on", "UTC")
+  std::vector<std::string> values;  ///< the value list item by item (identifiers as named: search_path)
   std::string sql;     ///< deparsed statement to replay
 };
 
@@ -152,7 +153,7 @@ struct SourceMove {
 
 /** create_distributed_table() on a table that exists on the default node (rows and all). */
 struct DistributeRequest {
-  std::string schema, table, shard_key;
+  std::string schema, table, shard_key;  ///< schema "": unqualified, resolved when described
   int64_t shard_count = kDefaultShardCount;
   NodeRef source;              ///< the default node holding the table today
   /// Run on `source` with no parameters, in this order; their rows are a TableDescription

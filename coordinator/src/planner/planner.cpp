@@ -55,6 +55,7 @@ Expected<Plan> PlanStatement(const Catalog& catalog, const ParsedStatement& stmt
   // and the session carries on.
   try {
     planner::Ctx ctx{catalog, stmt, params, session};
+    planner::SearchPathScope path(session.search_path);
     uint64_t reads = planner::ParamValueReads();
     auto plan = Dispatch(ctx);
     if (plan) plan->param_values_used = planner::ParamValueReads() != reads;

@@ -43,6 +43,11 @@ struct SessionInfo {
   bool in_transaction = false;   ///< inside BEGIN ... COMMIT
   std::string user = "postgres";
   std::string database = "postgres";
+  /**
+   * Schemas an unqualified table name is looked up in, in order ($user already replaced). An
+   * unqualified name is the distributed table of the first of these schemas that has one.
+   */
+  std::vector<std::string> search_path = {"public"};
 };
 
 /** Plans one statement. */
@@ -70,7 +75,8 @@ Expected<Plan> CombineFanOutByNode(Plan plan);
 /** The source table as the default node's catalog describes it (rows of the describe queries). */
 struct TableDescription {
   /// describe_sql: attname, format_type, attnotnull ("t"/"f"), default expression, attidentity,
-  /// attgenerated, attnum, collation schema, collation name (both null: the type's default), relkind.
+  /// attgenerated, attnum, collation schema, collation name (both null: the type's default), relkind,
+  /// and the table's schema (fills DistributeRequest::schema when the name was unqualified).
   std::vector<Row> columns;
   /// constraints_sql: name, contype ("p", "u", "c", "f", "x", "t", or "trigger" for a user
   /// trigger), pg_get_constraintdef, conkey ("{1,2}"), and "t" when the constraint is the

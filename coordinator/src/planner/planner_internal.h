@@ -27,8 +27,29 @@ struct RelRef {
   const DistributedTable* table = nullptr;  ///< null: a plain table on the default node
 };
 
-/** Schema of an unqualified name (the coordinator assumes search_path = public). */
+/**
+ * Sets the search path unqualified names are resolved with while a statement is planned on this
+ * thread (PlanStatement holds one for SessionInfo::search_path).
+ */
+class SearchPathScope {
+ public:
+  explicit SearchPathScope(const std::vector<std::string>& path);
+  ~SearchPathScope();
+  SearchPathScope(const SearchPathScope&) = delete;
+  SearchPathScope& operator=(const SearchPathScope&) = delete;
+
+ private:
+  const std::vector<std::string>* previous_;
+};
+
+/** Schema a name refers to: its own, else the first schema on the search path (for messages). */
 std::string SchemaOf(const PgQuery__RangeVar* rv);
+/**
+ * The distributed table a RangeVar names: a qualified name in its schema; an unqualified one in
+ * the first schema on the search path that has a distributed table of that name (a plain table
+ * of the same name in an earlier schema is not known to the coordinator).
+ */
+const DistributedTable* FindDistributed(const Catalog& catalog, const PgQuery__RangeVar* rv);
 /** Every RangeVar of the tree, resolved against the catalog. */
 std::vector<RelRef> CollectRelations(const PgQuery__Node* root, const Catalog& catalog);
 /** True when any relation is distributed. */
@@ -86,6 +107,11 @@ Expected<Plan> PlanUpdateDelete(const Ctx& ctx);
 Expected<Plan> PlanUtility(const Ctx& ctx);
 Expected<Plan> PlanCopy(const Ctx& ctx);
 Expected<Plan> PlanExplain(const Ctx& ctx);
+// maintenance_plan.cpp
+Expected<Plan> PlanVacuum(const Ctx& ctx);
+Expected<Plan> PlanTruncate(const Ctx& ctx);
+Expected<Plan> PlanReindex(const Ctx& ctx);
+Expected<Plan> PlanCluster(const Ctx& ctx);
 /** Coordinator functions and views (jade_add_node, jade_nodes, ...); nullopt when not one. */
 std::optional<Expected<Plan>> PlanLocal(const Ctx& ctx);
 

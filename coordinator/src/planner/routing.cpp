@@ -96,9 +96,36 @@ uint64_t ReadBigEndian(const std::string& s) {
 
 }  // namespace
 
+namespace {
+// The search path of the statement being planned on this thread (SearchPathScope).
+thread_local const std::vector<std::string>* planning_search_path = nullptr;
+}  // namespace
+
+SearchPathScope::SearchPathScope(const std::vector<std::string>& path) : previous_(planning_search_path) {
+  planning_search_path = &path;
+}
+
+SearchPathScope::~SearchPathScope() { planning_search_path = previous_; }
+
 std::string SchemaOf(const PgQuery__RangeVar* rv) {
   if (rv->schemaname && rv->schemaname[0]) return rv->schemaname;
+  if (planning_search_path) {
+    for (const auto& s : *planning_search_path) {
+      if (s != "pg_catalog" && s != "pg_temp") return s;
+    }
+  }
   return "public";
+}
+
+const DistributedTable* FindDistributed(const Catalog& catalog, const PgQuery__RangeVar* rv) {
+  if (!rv) return nullptr;
+  std::string rel = rv->relname ? rv->relname : "";
+  if (rv->schemaname && rv->schemaname[0]) return catalog.FindTable(rv->schemaname, rel);
+  if (!planning_search_path) return catalog.FindTable("public", rel);
+  for (const auto& s : *planning_search_path) {
+    if (const DistributedTable* t = catalog.FindTable(s, rel)) return t;
+  }
+  return nullptr;
 }
 
 std::vector<RelRef> CollectRelations(const PgQuery__Node* root, const Catalog& catalog) {
@@ -107,10 +134,10 @@ std::vector<RelRef> CollectRelations(const PgQuery__Node* root, const Catalog& c
     if (m->descriptor != &pg_query__range_var__descriptor) return;
     auto* rv = reinterpret_cast<PgQuery__RangeVar*>(m);
     RelRef r;
-    r.schema = SchemaOf(rv);
     r.name = rv->relname ? rv->relname : "";
     if (rv->alias && rv->alias->aliasname) r.alias = rv->alias->aliasname;
-    r.table = catalog.FindTable(r.schema, r.name);
+    r.table = FindDistributed(catalog, rv);
+    r.schema = r.table ? r.table->schema : SchemaOf(rv);
     out.push_back(std::move(r));
   });
   return out;
@@ -203,7 +230,7 @@ void RenameToShards(PgQuery__Node* root, const Catalog& catalog, uint32_t index,
   tree::VisitMessages(&root->base, [&](ProtobufCMessage* m) {
     if (m->descriptor != &pg_query__range_var__descriptor) return;
     auto* rv = reinterpret_cast<PgQuery__RangeVar*>(m);
-    const DistributedTable* t = catalog.FindTable(SchemaOf(rv), rv->relname ? rv->relname : "");
+    const DistributedTable* t = FindDistributed(catalog, rv);
     if (!t) return;
     const Shard* s = catalog.ShardAt(*t, index);
     if (!s) return;

@@ -90,7 +90,7 @@ Expected<ShardSqlTemplate> ShardSqlTemplate::Build(PgQuery__Node* stmt, const Ca
   tree::VisitMessages(&stmt->base, [&](ProtobufCMessage* m) {
     if (m->descriptor != &pg_query__range_var__descriptor) return;
     auto* rv = reinterpret_cast<PgQuery__RangeVar*>(m);
-    const DistributedTable* table = catalog.FindTable(SchemaOf(rv), rv->relname ? rv->relname : "");
+    const DistributedTable* table = FindDistributed(catalog, rv);
     if (!table) return;
     size_t n = 0;
     while (n < tables.size() && tables[n] != table) n++;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <memory>
+#include <set>
 
 #include "planner/planner_internal.h"
 
@@ -72,6 +73,33 @@ std::string SettingValue(const PgQuery__VariableSetStmt* s) {
   return out;
 }
 
+// SET SESSION CHARACTERISTICS AS TRANSACTION <mode> is the session default of that mode:
+// remembered (and replayed on pooled connections) as the default_transaction_* setting.
+Expected<Plan> SessionCharacteristics(const PgQuery__VariableSetStmt* s, Plan p) {
+  if (s->n_args != 1 || s->args[0]->node_case != PG_QUERY__NODE__NODE_DEF_ELEM) {
+    return Unsupported("SET SESSION CHARACTERISTICS with several transaction modes",
+                       "Set one transaction mode per statement.");
+  }
+  const PgQuery__DefElem* d = s->args[0]->def_elem;
+  std::string mode = d->defname ? d->defname : "";
+  auto c = tree::ConstText(d->arg);
+  if (!c || (mode != "transaction_isolation" && mode != "transaction_read_only" && mode != "transaction_deferrable")) {
+    return Unsupported("this SET SESSION CHARACTERISTICS");
+  }
+  std::string value = c->text;
+  if (mode != "transaction_isolation") value = value == "0" ? "off" : "on";
+  if (value.find_first_not_of("abcdefghijklmnopqrstuvwxyz ") != std::string::npos) {
+    return Unsupported("this SET SESSION CHARACTERISTICS");
+  }
+  p.setting.kind = SettingKind::kSet;
+  p.setting.name = "default_" + mode;
+  p.setting.value = value;
+  // Name and value come from the fixed sets checked above.
+  p.setting.sql = "SET " + p.setting.name + " = '" + value + "'";
+  p.description = "session setting";
+  return p;
+}
+
 Expected<Plan> PlanSet(const Ctx& ctx) {
   const PgQuery__VariableSetStmt* s = ctx.stmt.node()->variable_set_stmt;
   Plan p;
@@ -85,8 +113,17 @@ Expected<Plan> PlanSet(const Ctx& ctx) {
     case PG_QUERY__VARIABLE_SET_KIND__VAR_SET_VALUE:
       p.setting.kind = s->is_local ? SettingKind::kSetLocal : SettingKind::kSet;
       p.setting.value = SettingValue(s);
+      for (size_t i = 0; i < s->n_args; i++) {
+        const PgQuery__Node* a = s->args[i];
+        while (a && a->node_case == PG_QUERY__NODE__NODE_TYPE_CAST) a = a->type_cast->arg;
+        auto c = tree::ConstText(a);
+        p.setting.values.push_back(c ? c->text : std::string());
+      }
       break;
     case PG_QUERY__VARIABLE_SET_KIND__VAR_SET_DEFAULT:
+      // SET LOCAL x TO DEFAULT lasts until the end of the transaction, like any SET LOCAL.
+      p.setting.kind = s->is_local ? SettingKind::kSetLocal : SettingKind::kReset;
+      break;
     case PG_QUERY__VARIABLE_SET_KIND__VAR_RESET:
       p.setting.kind = SettingKind::kReset;
       if (s->kind == PG_QUERY__VARIABLE_SET_KIND__VAR_RESET) p.command_tag = "RESET";
@@ -98,6 +135,7 @@ Expected<Plan> PlanSet(const Ctx& ctx) {
       break;
     default:
       p.setting.kind = SettingKind::kOther;
+      if (name == "session characteristics") return SessionCharacteristics(s, std::move(p));
   }
   p.description = "session setting";
   return p;
@@ -110,6 +148,8 @@ Expected<Task> ShellTask(const Ctx& ctx, const PgQuery__Node* stmt) {
   if (!def) return NoDefaultNode();
   return MakeTask(stmt, ToNodeRef(*def), 0, {});
 }
+
+Expected<Plan> PlanDropSchema(const Ctx& ctx);
 
 // Where DDL on a distributed table runs besides its shards.
 enum class Shell : bool { kSkip = false, kAlso = true };
@@ -142,7 +182,7 @@ Expected<Plan> PerShard(const Ctx& ctx, const DistributedTable& t, Edit edit, co
 }
 
 const DistributedTable* TableOf(const Ctx& ctx, const PgQuery__RangeVar* rv) {
-  return rv ? ctx.catalog.FindTable(SchemaOf(rv), rv->relname ? rv->relname : "") : nullptr;
+  return rv ? FindDistributed(ctx.catalog, rv) : nullptr;
 }
 
 Expected<Plan> PlanCreateIndex(const Ctx& ctx) {
@@ -176,6 +216,7 @@ Expected<Plan> PlanCreateIndex(const Ctx& ctx) {
 
 Expected<Plan> PlanDrop(const Ctx& ctx) {
   const PgQuery__DropStmt* d = ctx.stmt.node()->drop_stmt;
+  if (d->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_SCHEMA) return PlanDropSchema(ctx);
   if (d->remove_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABLE) {
     std::vector<std::pair<size_t, const DistributedTable*>> dist;  // (object position, table)
     for (size_t i = 0; i < d->n_objects; i++) {
@@ -320,6 +361,13 @@ Expected<Plan> PlanAlterTable(const Ctx& ctx) {
 
 Expected<Plan> PlanRename(const Ctx& ctx) {
   const PgQuery__RenameStmt* r = ctx.stmt.node()->rename_stmt;
+  if (r->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_SCHEMA) {
+    std::string from = r->subname ? r->subname : "";
+    for (const auto& [key, t] : ctx.catalog.tables()) {
+      if (t.schema == from) return Unsupported("renaming a schema that holds distributed tables");
+    }
+    return Passthrough(ctx);
+  }
   const DistributedTable* t = TableOf(ctx, r->relation);
   if (!t) return Passthrough(ctx);
   if (r->rename_type != PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN) return Unsupported("renaming a distributed table");
@@ -336,28 +384,69 @@ Expected<Plan> PlanRename(const Ctx& ctx) {
   return p;
 }
 
-Expected<Plan> PlanTruncate(const Ctx& ctx) {
-  const PgQuery__TruncateStmt* tr = ctx.stmt.node()->truncate_stmt;
-  std::vector<RelRef> rels = CollectRelations(ctx.stmt.node(), ctx.catalog);
-  if (!AnyDistributed(rels)) return Passthrough(ctx);
-  if (tr->n_relations != 1) return Unsupported("TRUNCATE of several tables including a distributed table");
-  // The shell is empty (and its guard rejects TRUNCATE).
-  auto p = PerShard(ctx, *rels[0].table, [](PgQuery__Node*, const Shard&) {}, "TRUNCATE", Shell::kSkip);
-  if (p) p->command_tag = "TRUNCATE TABLE";
+// CREATE SCHEMA: on the default node as written (schema elements such as CREATE TABLE are plain
+// tables there); on every other node the bare schema (IF NOT EXISTS), so that shard tables of
+// distributed tables in it can be created there.
+Expected<Plan> PlanCreateSchema(const Ctx& ctx) {
+  const PgQuery__CreateSchemaStmt* cs = ctx.stmt.node()->create_schema_stmt;
+  const Node* def = ctx.catalog.DefaultNode();
+  if (!def || ctx.catalog.nodes().size() == 1) return Passthrough(ctx);
+  std::string name = cs->schemaname && cs->schemaname[0] ? cs->schemaname
+                     : cs->authrole && cs->authrole->rolename ? cs->authrole->rolename
+                                                              : "";
+  if (name.empty()) return Passthrough(ctx);
+  Plan p;
+  p.kind = PlanKind::kBroadcast;
+  p.read_only = false;
+  auto first = MakeTask(ctx.stmt.node(), ToNodeRef(*def), 0, {});
+  if (!first) return std::move(first).error();
+  p.tasks.push_back(std::move(*first));
+  for (const auto& [id, n] : ctx.catalog.nodes()) {
+    if (id == def->id) continue;
+    Task t;
+    t.node = ToNodeRef(n);
+    t.sql = "CREATE SCHEMA IF NOT EXISTS " + QuoteIdent(name);
+    p.tasks.push_back(std::move(t));
+  }
+  p.command_tag = "CREATE SCHEMA";
+  p.description = "CREATE SCHEMA on every node";
   return p;
 }
 
-Expected<Plan> PlanVacuum(const Ctx& ctx) {
-  const PgQuery__VacuumStmt* v = ctx.stmt.node()->vacuum_stmt;
-  std::vector<RelRef> rels = CollectRelations(ctx.stmt.node(), ctx.catalog);
-  if (!AnyDistributed(rels)) return Passthrough(ctx);
-  if (v->n_rels != 1) return Unsupported("VACUUM/ANALYZE of several tables including a distributed table");
-  auto p = PerShard(ctx, *rels[0].table, [](PgQuery__Node*, const Shard&) {}, v->is_vacuumcmd ? "VACUUM" : "ANALYZE",
-                    Shell::kSkip);
-  if (p) {
-    p->atomic = false;  // VACUUM cannot run inside a transaction block
-    p->command_tag = v->is_vacuumcmd ? "VACUUM" : "ANALYZE";
+// DROP SCHEMA: on every node (IF EXISTS on all but the default node: the schema may never have
+// been created there); with CASCADE its distributed tables go too, shards and metadata, in the
+// same atomic statement. Without CASCADE the default node refuses a schema that still holds a
+// table (its shell), and nothing is dropped anywhere.
+Expected<Plan> PlanDropSchema(const Ctx& ctx) {
+  const PgQuery__DropStmt* d = ctx.stmt.node()->drop_stmt;
+  const Node* def = ctx.catalog.DefaultNode();
+  if (!def) return Passthrough(ctx);
+  std::set<std::string> schemas;
+  for (size_t i = 0; i < d->n_objects; i++) {
+    if (d->objects[i]->node_case == PG_QUERY__NODE__NODE_STRING) schemas.insert(tree::StrVal(d->objects[i]));
   }
+  std::vector<const DistributedTable*> tables;
+  for (const auto& [key, t] : ctx.catalog.tables()) {
+    if (schemas.count(t.schema)) tables.push_back(&t);
+  }
+  if (ctx.catalog.nodes().size() == 1 && tables.empty()) return Passthrough(ctx);
+  Plan p;
+  p.kind = PlanKind::kBroadcast;
+  p.read_only = false;
+  auto first = MakeTask(ctx.stmt.node(), ToNodeRef(*def), 0, {});
+  if (!first) return std::move(first).error();
+  p.tasks.push_back(std::move(*first));
+  NodePtr others(tree::DeepCopy(ctx.stmt.node()), tree::FreeNode);
+  others->drop_stmt->missing_ok = true;
+  for (const auto& [id, n] : ctx.catalog.nodes()) {
+    if (id == def->id) continue;
+    auto task = MakeTask(others.get(), ToNodeRef(n), 0, {});
+    if (!task) return std::move(task).error();
+    p.tasks.push_back(std::move(*task));
+  }
+  for (const DistributedTable* t : tables) p.commands.push_back(DropDistributedTableCmd{t->schema, t->name});
+  p.command_tag = "DROP SCHEMA";
+  p.description = "DROP SCHEMA on every node";
   return p;
 }
 
@@ -423,10 +512,16 @@ Expected<Plan> PlanUtility(const Ctx& ctx) {
       return PlanTruncate(ctx);
     case PG_QUERY__NODE__NODE_VACUUM_STMT:
       return PlanVacuum(ctx);
+    case PG_QUERY__NODE__NODE_REINDEX_STMT:
+      return PlanReindex(ctx);
+    case PG_QUERY__NODE__NODE_CLUSTER_STMT:
+      return PlanCluster(ctx);
     case PG_QUERY__NODE__NODE_CREATE_EXTENSION_STMT:
       return PlanCreateExtension(ctx);
     case PG_QUERY__NODE__NODE_GRANT_STMT:
       return PlanGrant(ctx);
+    case PG_QUERY__NODE__NODE_CREATE_SCHEMA_STMT:
+      return PlanCreateSchema(ctx);
     default: {
       // Any other statement is fine on the default node unless it names a distributed table.
       std::vector<RelRef> rels = CollectRelations(n, ctx.catalog);

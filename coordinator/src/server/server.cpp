@@ -12,6 +12,7 @@
 #include "auth/server_secret.h"
 #include "net/client_socket.h"
 #include "net/exception_boundary.h"
+#include "transaction/two_phase_recovery.h"
 #include "wire/io_sqlstate.h"
 #include "wire/messages/error_response.h"
 
@@ -81,13 +82,11 @@ Status Server::Start() {
     // In-doubt prepared transactions: resolved shortly after start, then periodically.
     uv_timer_init(&loop_, &recovery_timer_);
     recovery_timer_.data = this;
-    uv_timer_start(
-        &recovery_timer_,
-        [](uv_timer_t* t) {
-            auto* self = static_cast<Server*>(t->data);
-            net::Guarded("2PC recovery", [&] { self->RecoverPrepared(); });
-        },
-        200, 30000);
+    recovery_burst_ = {200};
+    ScheduleRecovery();
+    // A transaction that ended with prepared participants left (its client went away, a worker
+    // did not answer phase 2) is finished by the next passes.
+    two_phase_->SetAbandonListener([this] { RequestRecovery(); });
     // Authentication and idle timeouts are checked here, for every session, a few times a second.
     uv_timer_init(&loop_, &sweep_timer_);
     sweep_timer_.data = this;

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <unordered_map>
+#include <vector>
 
 #include "backend/pool.h"
 #include "config/config.h"
@@ -21,6 +22,9 @@
 #include "transaction/two_phase_log.h"
 
 namespace jade::coord {
+namespace txn {
+class TwoPhaseRecovery;
+}
 
 class Server : public exec::ServerContext {
 public:
@@ -48,9 +52,13 @@ public:
 private:
     void OnAccept(uv_stream_t* server);
     void BeginShutdown(int signum);
+    // recovery.cpp
     void RecoverPrepared();
     void SweepSessions();
     Status SetUpSecurity();
+    void ScheduleRecovery();
+    void RequestRecovery();
+    static constexpr uint64_t kRecoveryPeriodMs = 30000;
 
     uv_loop_t loop_{};
     Config config_;
@@ -67,7 +75,8 @@ private:
     uv_timer_t force_exit_timer_{};
     bool shutting_down_ = false;
     int32_t next_pid_ = 1;
-    std::shared_ptr<void> recovery_;  ///< the running recovery pass, if any
+    std::unique_ptr<txn::TwoPhaseRecovery> recovery_;  ///< the running recovery pass, if any
+    std::vector<uint64_t> recovery_burst_;              ///< delays (ms) of the next passes before the period
     std::unique_ptr<net::TlsContext> tls_;
     std::string server_secret_;  ///< DATA_DIR/auth_secret (auth/server_secret.h)
 };

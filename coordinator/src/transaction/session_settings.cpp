@@ -28,10 +28,18 @@ bool SessionSettings::Apply(const SessionSetting& s) {
                 settings_.emplace_back(s.name, s.sql);
                 values_.emplace_back(s.name, s.value);
             }
+            if (s.name == "search_path") {
+                if (s.kind == SettingKind::kSet && !s.values.empty()) {
+                    search_path_ = s.values;
+                } else {
+                    search_path_.reset();
+                }
+            }
             return true;
         case SettingKind::kResetAll:
             settings_.clear();
             values_.clear();
+            search_path_.reset();
             return true;
         default:
             return false;
@@ -74,6 +82,7 @@ void SessionSettings::AdoptStartup(const wire::StartupPacket& startup) {
         }
         std::string lower;
         for (char c : name) lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+        if (lower == "search_path") search_path_ = SplitIdentifierList(value);
         settings_.emplace_back(
             lower, "SELECT pg_catalog.set_config(" + QuoteLiteral(name) + ", " + QuoteLiteral(value) + ", false)");
         values_.emplace_back(lower, value);
@@ -105,6 +114,38 @@ std::string SessionSettings::Key() const {
         key.push_back('\0');
     }
     return key;
+}
+
+std::vector<std::string> SplitIdentifierList(const std::string& text) {
+    std::vector<std::string> out;
+    size_t i = 0;
+    while (i < text.size()) {
+        while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+        std::string item;
+        if (i < text.size() && text[i] == '"') {
+            for (++i; i < text.size(); ++i) {
+                if (text[i] == '"') {
+                    if (i + 1 < text.size() && text[i + 1] == '"') {
+                        item.push_back('"');
+                        ++i;
+                        continue;
+                    }
+                    ++i;
+                    break;
+                }
+                item.push_back(text[i]);
+            }
+        } else {
+            while (i < text.size() && text[i] != ',' && !std::isspace(static_cast<unsigned char>(text[i]))) {
+                item.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(text[i]))));
+                ++i;
+            }
+        }
+        while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
+        if (!item.empty()) out.push_back(std::move(item));
+        if (i < text.size() && text[i] == ',') ++i;
+    }
+    return out;
 }
 
 // Quotes and backslashes are doubled; NUL cannot occur in startup values or deparsed SQL.

@@ -37,6 +37,9 @@ public:
      */
     void AdoptStartup(const wire::StartupPacket& startup);
 
+    /** The session's search_path items as set ("$user" unresolved); nullopt: the default. */
+    const std::optional<std::vector<std::string>>& search_path() const { return search_path_; }
+
     /**
      * The statements that recreate the settings on a fresh connection, in order; settings the
      * coordinator enforces alone (config/guc_duration.h: the idle timeouts) are not among them.
@@ -53,7 +56,14 @@ public:
 private:
     std::vector<std::pair<std::string, std::string>> settings_;  ///< lowercase name → statement
     std::vector<std::pair<std::string, std::string>> values_;    ///< lowercase name → value
+    std::optional<std::vector<std::string>> search_path_;
 };
+
+/**
+ * Splits a list setting's text as PostgreSQL's SplitIdentifierString does: items separated by
+ * commas, double quotes keep case (and "" is a quote), unquoted items are folded to lower case.
+ */
+std::vector<std::string> SplitIdentifierList(const std::string& text);
 
 /** `s` as an escape-string literal E'...' that reads the same whatever standard_conforming_strings is. */
 std::string QuoteLiteral(const std::string& s);

@@ -4,6 +4,8 @@
 
 #include "backend/pool.h"
 #include "executor/result_relay.h"
+#include "metadata/state_machine.h"
+#include "planner/planner_internal.h"
 #include "transaction/two_phase_commit.h"
 #include "transaction/two_phase_log.h"
 #include "wire/io_sqlstate.h"
@@ -18,10 +20,22 @@ exec::LaneOp SqlOp(std::string sql) {
     return op;
 }
 
+// A connection whose settings are not known (its worker transaction rolled back over a SET):
+// never equal to a settings key, so the next user resets and replays them.
+const char kUnknownSettings[] = "\x01unknown";
+
 // Client transactions get ids unique in this process (WriteIntent::transaction).
 uint64_t NextTransactionId() {
     static uint64_t next = 0;
     return ++next;
+}
+
+// Finds the newest savepoint named `name` (index into the snapshot names, 0 = none).
+size_t FindSavepoint(const std::vector<std::string>& names, const std::string& name) {
+    for (size_t i = names.size(); i-- > 1;) {
+        if (names[i] == name) return i;
+    }
+    return 0;
 }
 
 }  // namespace
@@ -41,6 +55,16 @@ char TransactionCoordinator::StatusByte() const {
         default:
             return 'I';
     }
+}
+
+std::vector<std::string> TransactionCoordinator::SearchPath(const std::string& user) const {
+    static const std::vector<std::string> kDefault = {"$user", "public"};
+    const std::vector<std::string>* items = &kDefault;
+    if (settings_.search_path()) items = &*settings_.search_path();
+    if (block_search_path_) items = block_search_path_->empty() ? &kDefault : &*block_search_path_;
+    std::vector<std::string> out;
+    for (const std::string& item : *items) out.push_back(item == "$user" ? user : item);
+    return out;
 }
 
 std::vector<uint32_t> TransactionCoordinator::PinnedNodes() const {
@@ -112,10 +136,17 @@ std::vector<std::string> TransactionCoordinator::SetupStatements(backend::Worker
             stmts.push_back("RESET ALL");
         }
         for (auto& s : settings_.Statements()) stmts.push_back(std::move(s));
+        // Inside the block RESET ALL also undid its SET LOCALs.
+        if (in_open_txn) stmts.insert(stmts.end(), block_settings_.begin(), block_settings_.end());
     }
     if (needs_begin_.count(conn) != 0) {
         stmts.push_back(begin_sql_);
         for (const auto& local : block_settings_) stmts.push_back(local);
+        // A node joining the block later gets its savepoints, so ROLLBACK TO reaches it too
+        // (nothing ran there before, so each savepoint marks the same state: the BEGIN).
+        for (size_t i = 1; i < snapshots_.size(); ++i) {
+            stmts.push_back("SAVEPOINT " + planner::QuoteIdent(snapshots_[i].savepoint));
+        }
     }
     return stmts;
 }
@@ -150,15 +181,78 @@ bool TransactionCoordinator::Begin(std::string begin_sql) {
     state_ = State::kBlock;
     written_nodes_.clear();
     begin_sql_ = begin_sql.empty() ? "BEGIN" : std::move(begin_sql);
+    snapshots_ = {TakeSnapshot("")};
     return true;
+}
+
+TransactionCoordinator::Snapshot TransactionCoordinator::TakeSnapshot(std::string savepoint) const {
+    Snapshot snap;
+    snap.savepoint = std::move(savepoint);
+    snap.settings = settings_;
+    snap.block_settings = block_settings_;
+    snap.block_search_path = block_search_path_;
+    snap.deferred = deferred_.size();
+    return snap;
+}
+
+// Settings and deferred metadata as at `snap`; the pinned connections' settings (their worker
+// undid SETs too) are replayed on their next use.
+void TransactionCoordinator::Restore(const Snapshot& snap) {
+    settings_ = snap.settings;
+    block_settings_ = snap.block_settings;
+    block_search_path_ = snap.block_search_path;
+    deferred_.resize(std::min(deferred_.size(), snap.deferred));
+    for (auto& [node, c] : pinned_) c->applied_settings = kUnknownSettings;
+}
+
+void TransactionCoordinator::SavepointCreated(const std::string& name) {
+    if (state_ != State::kIdle) snapshots_.push_back(TakeSnapshot(name));
+}
+
+bool TransactionCoordinator::HasSavepoint(const std::string& name) const {
+    for (size_t i = 1; i < snapshots_.size(); ++i) {
+        if (snapshots_[i].savepoint == name) return true;
+    }
+    return false;
+}
+
+void TransactionCoordinator::SavepointReleased(const std::string& name) {
+    std::vector<std::string> names;
+    for (const auto& s : snapshots_) names.push_back(s.savepoint);
+    size_t i = FindSavepoint(names, name);
+    if (i > 0) snapshots_.resize(i);
+}
+
+void TransactionCoordinator::RolledBackToSavepoint(const std::string& name) {
+    if (state_ == State::kFailed) state_ = State::kBlock;
+    std::vector<std::string> names;
+    for (const auto& s : snapshots_) names.push_back(s.savepoint);
+    size_t i = FindSavepoint(names, name);
+    if (i == 0) return;
+    snapshots_.resize(i + 1);  // the savepoint itself stays
+    Restore(snapshots_[i]);
+}
+
+const Catalog& TransactionCoordinator::catalog() {
+    const Catalog& shared = server_.store().catalog();
+    if (deferred_.empty()) return shared;
+    if (!overlay_ || overlay_base_ != shared.applied_index() || overlay_count_ != deferred_.size()) {
+        overlay_ = shared;
+        // A command the shared catalog no longer accepts (another session changed the table)
+        // is skipped here; the commit's proposal then fails and the transaction rolls back.
+        for (const Command& cmd : deferred_) (void)ApplyCommand(*overlay_, cmd);
+        overlay_base_ = shared.applied_index();
+        overlay_count_ = deferred_.size();
+    }
+    return *overlay_;
+}
+
+void TransactionCoordinator::DeferMetadata(const std::vector<Command>& commands) {
+    deferred_.insert(deferred_.end(), commands.begin(), commands.end());
 }
 
 void TransactionCoordinator::OnStatementError() {
     if (state_ == State::kBlock) state_ = State::kFailed;
-}
-
-void TransactionCoordinator::RolledBackToSavepoint() {
-    if (state_ == State::kFailed) state_ = State::kBlock;
 }
 
 void TransactionCoordinator::MarkWritten(uint32_t node_id) {
@@ -216,13 +310,27 @@ void TransactionCoordinator::CommitPinned(CommitDone done) {
     committed.transaction = write_transaction_;
     committed.written_nodes.assign(written_nodes_.begin(), written_nodes_.end());
     if (pinned_.empty()) {
+        std::vector<Command> commands = std::move(deferred_);
         EndTransaction(false);
-        AfterCommit(std::move(committed), CommitOutcome{}, std::move(done));
+        if (commands.empty()) {
+            AfterCommit(std::move(committed), CommitOutcome{}, std::move(done));
+            return;
+        }
+        server_.ProposeMetadata(std::move(commands), [this, committed, done](Status st) {
+            CommitOutcome outcome;
+            if (!st) {
+                outcome.error = st.error();
+                done(outcome);
+                return;
+            }
+            AfterCommit(committed, outcome, done);
+        });
         return;
     }
     size_t writers = 0;
     for (auto& [node, c] : pinned_) writers += written_nodes_.count(node);
-    if (writers <= 1) {
+    // Deferred metadata commits inside the two-phase decision, even with one worker node.
+    if (writers <= 1 && deferred_.empty()) {
         auto error = std::make_shared<std::optional<Error>>();
         std::vector<exec::Lane> lanes;
         for (auto& [node, c] : pinned_) {
@@ -237,6 +345,7 @@ void TransactionCoordinator::CommitPinned(CommitDone done) {
         };
         cb.on_done = [this, error, committed, done](const Error* err) {
             if (err != nullptr && !*error) *error = *err;
+            if (*error && !snapshots_.empty()) Restore(snapshots_[0]);
             EndTransaction(false);
             CommitOutcome outcome;
             if (*error) {
@@ -251,6 +360,12 @@ void TransactionCoordinator::CommitPinned(CommitDone done) {
     }
     two_phase_ = std::make_unique<TwoPhaseCommit>(server_.loop(), this, server_.two_phase());
     committed.two_phase_txid = two_phase_->txid();
+    if (!deferred_.empty()) {
+        std::vector<Command> commands = deferred_;
+        two_phase_->SetBeforeCommit([this, commands](std::function<void(Status)> answer) {
+            server_.ProposeMetadata(commands, std::move(answer));
+        });
+    }
     std::vector<TwoPhaseCommit::Participant> participants;
     for (auto& [node, c] : pinned_) {
         TwoPhaseCommit::Participant p;
@@ -262,6 +377,7 @@ void TransactionCoordinator::CommitPinned(CommitDone done) {
     two_phase_->Run(std::move(participants), still_open,
                     [this, committed, done](const TwoPhaseCommit::Outcome& result) {
                         RetireTwoPhase();
+                        if (!result.committed && !snapshots_.empty()) Restore(snapshots_[0]);
                         EndTransaction(false);
                         CommitOutcome outcome;
                         if (!result.committed) {
@@ -285,6 +401,7 @@ void TransactionCoordinator::CommitPinned(CommitDone done) {
 // Rolls back every pinned connection and ends the transaction.
 void TransactionCoordinator::Rollback(std::function<void()> done) {
     if (pinned_.empty()) {
+        if (!snapshots_.empty()) Restore(snapshots_[0]);
         EndTransaction(false);
         done();
         return;
@@ -298,6 +415,8 @@ void TransactionCoordinator::Rollback(std::function<void()> done) {
     }
     exec::TaskRun::Callbacks cb;
     cb.on_done = [this, done](const Error*) {
+        // Restored only now: setup statements must not run in the aborted transaction before ROLLBACK.
+        if (!snapshots_.empty()) Restore(snapshots_[0]);
         EndTransaction(false);
         done();
     };
@@ -307,6 +426,7 @@ void TransactionCoordinator::Rollback(std::function<void()> done) {
 // Returns (or discards) every pinned connection; the session is out of any transaction.
 void TransactionCoordinator::EndTransaction(bool broken) {
     block_settings_.clear();
+    block_search_path_.reset();
     auto conns = std::move(pinned_);
     pinned_.clear();
     needs_begin_.clear();
@@ -321,6 +441,11 @@ void TransactionCoordinator::EndTransaction(bool broken) {
     bool was_block = state_ != State::kIdle;
     state_ = State::kIdle;
     written_nodes_.clear();
+    // BEGIN's modes (READ ONLY, ISOLATION LEVEL, ...) belong to that block only.
+    begin_sql_ = "BEGIN";
+    snapshots_.clear();
+    deferred_.clear();
+    overlay_.reset();
     if (was_block && write_transaction_ != 0) {
         server_.transaction_hooks().TransactionEnded(write_transaction_);
         write_transaction_ = 0;

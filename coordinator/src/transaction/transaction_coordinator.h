@@ -17,6 +17,17 @@
 //
 // State: kIdle (no block), kBlock (BEGIN ... ), kFailed (a statement failed in the block: every
 // statement but ROLLBACK / COMMIT / ROLLBACK TO is refused with 25P02, as in PostgreSQL).
+//
+// What a transaction changes besides worker rows follows it as on one PostgreSQL:
+//   metadata  DDL in a transaction (DROP/ALTER of a distributed table) defers its metadata
+//             commands (DeferMetadata); the session plans against catalog() — the shared catalog
+//             with them applied — and they are proposed only inside the commit's two-phase
+//             decision (before_commit), so the workers' DDL and the catalog commit together or not
+//             at all. ROLLBACK (or ROLLBACK TO a savepoint taken before them) drops them.
+//   settings  a SET inside a block is undone by ROLLBACK / ROLLBACK TO, SET LOCAL ends with the
+//             block, BEGIN's modes (READ ONLY, ISOLATION LEVEL) apply to that block only.
+//   savepoints are replayed after the lazy BEGIN of a node that joins the block later, so
+//             ROLLBACK TO reaches every node of the block.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +41,8 @@
 
 #include "executor/server_context.h"
 #include "executor/task_run.h"
+#include "metadata/catalog.h"
+#include "metadata/commands.h"
 #include "net/exception_boundary.h"
 #include "transaction/session_settings.h"
 #include "transaction/transaction_hooks.h"
@@ -68,6 +81,10 @@ public:
     }
     /** SET LOCAL / SET TRANSACTION statements of the open block, replayed after a lazy BEGIN. */
     std::vector<std::string>& block_settings() { return block_settings_; }
+    /** SET LOCAL search_path in the open block (nullopt items: back to the session's). */
+    void SetBlockSearchPath(std::optional<std::vector<std::string>> items) { block_search_path_ = std::move(items); }
+    /** The schemas unqualified names are looked up in now, "$user" replaced by `user`. */
+    std::vector<std::string> SearchPath(const std::string& user) const;
     /** Nodes with a pinned connection (their worker transaction may have started). */
     std::vector<uint32_t> PinnedNodes() const;
 
@@ -80,8 +97,23 @@ public:
     void Rollback(std::function<void()> done);
     /** A statement failed: inside a block the block is now aborted (kFailed). */
     void OnStatementError();
-    /** ROLLBACK TO SAVEPOINT succeeded on every pinned connection: the block is usable again. */
-    void RolledBackToSavepoint();
+    /** SAVEPOINT `name` succeeded on every pinned connection. */
+    void SavepointCreated(const std::string& name);
+    /** RELEASE SAVEPOINT `name` succeeded: it and the savepoints after it are gone. */
+    void SavepointReleased(const std::string& name);
+    /**
+     * ROLLBACK TO SAVEPOINT `name` succeeded on every pinned connection: the block is usable
+     * again, and settings and deferred metadata are as they were at the savepoint.
+     */
+    void RolledBackToSavepoint(const std::string& name);
+    /** True when a savepoint of this name exists in the block. */
+    bool HasSavepoint(const std::string& name) const;
+
+    /** The catalog this session plans against: the shared one plus its deferred metadata. */
+    const Catalog& catalog();
+    bool has_deferred_metadata() const { return !deferred_.empty(); }
+    /** Metadata commands of a DDL statement in the current transaction: applied at its commit. */
+    void DeferMetadata(const std::vector<Command>& commands);
 
     // The implicit transaction of one multi-shard statement outside a block.
     void BeginImplicit();
@@ -119,6 +151,17 @@ private:
     void StartRun(std::vector<exec::Lane> lanes, exec::TaskRun::Callbacks cb);
     void RetireTwoPhase();
 
+    /** What ROLLBACK / ROLLBACK TO restores. */
+    struct Snapshot {
+        std::string savepoint;  ///< "" for the block's start
+        SessionSettings settings;
+        std::vector<std::string> block_settings;
+        std::optional<std::vector<std::string>> block_search_path;
+        size_t deferred = 0;
+    };
+    Snapshot TakeSnapshot(std::string savepoint) const;
+    void Restore(const Snapshot& snap);
+
     exec::ServerContext& server_;
     State state_ = State::kIdle;
     bool implicit_ = false;
@@ -127,7 +170,13 @@ private:
     std::set<uint32_t> written_nodes_;
     SessionSettings settings_;
     std::vector<std::string> block_settings_;
+    std::optional<std::vector<std::string>> block_search_path_;
     std::string begin_sql_ = "BEGIN";
+    std::vector<Snapshot> snapshots_;            ///< [0] = BEGIN, then one per live savepoint
+    std::vector<Command> deferred_;              ///< metadata of the transaction's DDL, proposed at commit
+    std::optional<Catalog> overlay_;             ///< catalog() while deferred_ is not empty
+    uint64_t overlay_base_ = 0;                  ///< applied index of the shared catalog overlay_ was built on
+    uint64_t overlay_count_ = 0;                 ///< deferred_.size() overlay_ was built with
     uint64_t write_transaction_ = 0;             ///< id announced to BeforeWrite, 0 = none yet
     std::unique_ptr<exec::TaskRun> run_;         ///< COMMIT / ROLLBACK on the pinned connections
     std::unique_ptr<TwoPhaseCommit> two_phase_;  ///< a two-phase commit in progress

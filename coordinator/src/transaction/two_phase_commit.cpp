@@ -104,7 +104,9 @@ void TwoPhaseCommit::Conclude(bool commit, std::function<bool(uint32_t)> still_o
 // The durable commit record (when committing), then COMMIT/ROLLBACK PREPARED.
 void TwoPhaseCommit::Phase2(bool commit, std::function<bool(uint32_t)> still_open) {
     if (commit) {
-        Status s = log_.LogCommit(txid_);
+        std::vector<PreparedParticipant> prepared;
+        for (const Participant& p : participants_) prepared.push_back({p.node.id, p.gid});
+        Status s = log_.LogCommit(txid_, prepared);
         if (!s) {
             outcome_.error = s.error();
             commit = false;
@@ -133,8 +135,13 @@ void TwoPhaseCommit::Phase2(bool commit, std::function<bool(uint32_t)> still_ope
     };
     cb.on_done = [this, commit, phase2_failed](const Error* err) {
         // A committed participant that did not confirm is finished by recovery from the record.
-        outcome_.unresolved = commit && (*phase2_failed || err != nullptr);
-        log_.Finish(txid_, commit && !outcome_.unresolved);
+        bool incomplete = *phase2_failed || err != nullptr;
+        outcome_.unresolved = commit && incomplete;
+        if (!commit && incomplete) {
+            log_.Abandon(txid_);  // a participant may still be prepared: recovery rolls it back
+        } else {
+            log_.Finish(txid_, commit && !incomplete);
+        }
         finished_ = true;
         DoneFn done = std::move(done_);
         done_ = nullptr;
@@ -157,7 +164,7 @@ void TwoPhaseCommit::Abandon() {
     done_ = nullptr;
     if (run_ && !run_->done()) run_->Abort();
     // No longer in flight: recovery commits it if the record was logged, else rolls it back.
-    log_.Finish(txid_, false);
+    log_.Abandon(txid_);
 }
 
 }  // namespace jade::coord::txn

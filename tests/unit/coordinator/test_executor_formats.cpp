@@ -1,4 +1,4 @@
-// test_executor_formats.cpp — result format choice, text→binary encoding, and the 2PC log.
+// test_executor_formats.cpp — result format choice and text→binary encoding.
 #include <catch2/catch.hpp>
 
 #include <unistd.h>
@@ -10,7 +10,6 @@
 #include "executor/param_count.h"
 #include "executor/result_relay.h"
 #include "executor/vector_binary.h"
-#include "transaction/two_phase_log.h"
 
 using namespace jade::coord;
 using namespace jade::coord::exec;
@@ -71,42 +70,6 @@ TEST_CASE("vector types and bit strings encode as their send functions", "[execu
     CHECK(TextToBinary(50003, "{1:1}").error().sqlstate == "22P02");
     ForgetVectorTypes();
     CHECK_FALSE(CanEncodeBinary(50001));
-}
-
-TEST_CASE("2PC decision log survives reopen and names transactions", "[executor][2pc]") {
-    char tmpl[] = "/tmp/jade-2pc-XXXXXX";
-    REQUIRE(mkdtemp(tmpl) != nullptr);
-    std::string dir = tmpl;
-    uint64_t committed = 0, open_decision = 0, aborted = 0;
-    {
-        auto log = txn::TwoPhaseLog::Open(dir, "7");
-        REQUIRE(log.ok());
-        committed = (*log)->Begin();
-        open_decision = (*log)->Begin();
-        aborted = (*log)->Begin();
-        REQUIRE((*log)->LogCommit(committed).ok());
-        (*log)->Finish(committed, true);
-        REQUIRE((*log)->LogCommit(open_decision).ok());  // crash before phase 2 finished
-        (*log)->Finish(aborted, false);
-        CHECK((*log)->InFlight(open_decision));
-        CHECK((*log)->Gid(open_decision, 3) == "jade_7_" + std::to_string(open_decision) + "_3");
-    }
-    auto log = txn::TwoPhaseLog::Open(dir, "7");
-    REQUIRE(log.ok());
-    CHECK((*log)->IsCommitted(open_decision));
-    CHECK_FALSE((*log)->IsCommitted(committed));
-    CHECK_FALSE((*log)->IsCommitted(aborted));
-    CHECK_FALSE((*log)->InFlight(open_decision));
-    CHECK((*log)->Begin() > aborted);
-    uint64_t txid = 0;
-    CHECK((*log)->ParseGid("jade_7_123_4", &txid));
-    CHECK(txid == 123);
-    CHECK_FALSE((*log)->ParseGid("jade_8_123_4", &txid));
-    CHECK_FALSE((*log)->ParseGid("jade_7_12x_4", &txid));
-    CHECK_FALSE((*log)->ParseGid("jade_7_123", &txid));
-    (*log)->Resolved(open_decision);
-    CHECK_FALSE((*log)->IsCommitted(open_decision));
-    std::system(("rm -rf " + dir).c_str());
 }
 
 TEST_CASE("parameter count comes from the lexer", "[executor]") {
