@@ -294,9 +294,19 @@ def test_statement_on_a_stopped_worker_fails_in_time(table):
             time.sleep(0.3)
 
 
-def keepalive_timers(port_filter):
-    out = subprocess.run(["ss", "-tnoH", "state", "established", port_filter], capture_output=True, text=True).stdout
-    return out
+def keepalive_timers(port_filter, timeout=10.0):
+    """ss's timer column for the matching sockets, once one shows a keepalive timer (or the timeout passes).
+
+    A socket with unacknowledged bytes shows its retransmission timer ("on") instead of the keepalive
+    timer until the peer's ACK arrives, which on a loaded machine can take a while; so poll, bounded.
+    """
+    deadline = time.time() + timeout
+    while True:
+        out = subprocess.run(["ss", "-tnoH", "state", "established", port_filter],
+                             capture_output=True, text=True).stdout
+        if "keepalive" in out or time.time() > deadline:
+            return out
+        time.sleep(0.2)
 
 
 def test_keepalives_on_client_and_worker_sockets(table):
