@@ -25,10 +25,12 @@ CopyFormat CopyFormat::Binary() {
   return f;
 }
 
-CopySplitter::CopySplitter(CopyFormat format, int key_field, KeyType key_type, uint32_t shard_count)
+CopySplitter::CopySplitter(CopyFormat format, int key_field, KeyType key_type, uint32_t shard_count,
+                           int32_t key_length)
     : format_(std::move(format)),
       key_field_(key_field),
       key_type_(key_type),
+      key_length_(key_type == KeyType::kVarchar ? key_length : -1),
       shard_count_(shard_count == 0 ? 1 : shard_count),
       header_pending_(format_.header) {}
 
@@ -193,8 +195,12 @@ Status CopySplitter::ProcessRow(std::string_view row, const CopyRowSink& sink) {
 
 // Hashes a row's key and hands the row to its shard.
 Status CopySplitter::Route(const std::optional<std::string>& key, std::string_view row, const CopyRowSink& sink) {
-  if (!key) return RowError("22004", "the shard key value must not be NULL");
-  auto idx = ShardIndexForKey(key_type_, *key, shard_count_);
+  if (!key) {
+    rows_++;
+    sink(0, row);
+    return {};
+  }
+  auto idx = ShardIndexForKey(key_type_, key_length_ >= 0 ? VarcharStored(*key, key_length_) : *key, shard_count_);
   if (!idx) {
     Error e = std::move(idx).error();
     return RowError(e.sqlstate.c_str(), e.message);

@@ -52,9 +52,14 @@ using CopyRowSink = std::function<void(uint32_t shard_index, std::string_view ro
 class CopySplitter {
  public:
   /** `key_field`: 0-based position of the shard key among the COPY's columns. */
-  CopySplitter(CopyFormat format, int key_field, KeyType key_type, uint32_t shard_count);
+  /** `key_length`: a varchar(n) key's n (its stored value drops excess spaces), -1 for none. */
+  CopySplitter(CopyFormat format, int key_field, KeyType key_type, uint32_t shard_count, int32_t key_length = -1);
 
-  /** Consumes `data`; calls `sink` for each complete row. Errors: 22P04 malformed, 22004 NULL key. */
+  /**
+   * Consumes `data`; calls `sink` for each complete row. A NULL key goes to shard index 0, as
+   * PostgreSQL's hash partitioning places it (a NOT NULL key column then refuses it on the shard).
+   * Errors: 22P04 malformed.
+   */
   Status Feed(std::string_view data, const CopyRowSink& sink);
   /** Ends the stream: flushes a final row without a line terminator; 22P04 on an open quote. */
   Status Finish(const CopyRowSink& sink);
@@ -79,6 +84,7 @@ class CopySplitter {
   CopyFormat format_;
   int key_field_;
   KeyType key_type_;
+  int32_t key_length_ = -1;
   uint32_t shard_count_;
   std::string partial_;
   bool in_quote_ = false;   ///< CSV: inside a quoted field (scan state carried across Feed() calls)

@@ -30,7 +30,7 @@ ShardCopy::ShardCopy(uv_loop_t* loop, ConnSource* source, txn::TwoPhaseLog& log,
       log_(log),
       plan_(std::move(plan)),
       cb_(std::move(cb)),
-      splitter_(plan_.format, plan_.key_field, plan_.key_type, plan_.shard_count) {
+      splitter_(plan_.format, plan_.key_field, plan_.key_type, plan_.shard_count, plan_.key_length) {
     size_t n = plan_.shard_tasks.size();
     buf_.resize(n);
     in_copy_.assign(n, false);

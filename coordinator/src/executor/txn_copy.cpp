@@ -16,7 +16,7 @@ TxnCopy::TxnCopy(uv_loop_t* loop, ConnSource* source, CopyPlan plan, Callbacks c
       plan_(std::move(plan)),
       cb_(std::move(cb)),
       wrote_node_(std::move(wrote_node)),
-      splitter_(plan_.format, plan_.key_field, plan_.key_type, plan_.shard_count) {
+      splitter_(plan_.format, plan_.key_field, plan_.key_type, plan_.shard_count, plan_.key_length) {
     buf_.resize(plan_.shard_tasks.size());
     for (const Task& t : plan_.shard_tasks) nodes_[t.node.id].node = t.node;
 }

@@ -12,7 +12,8 @@ int DistributedTable::KeyColumnIndex() const {
 
 bool DistributedTable::operator==(const DistributedTable& o) const {
   return schema == o.schema && name == o.name && shard_key == o.shard_key && key_type == o.key_type &&
-         strategy == o.strategy && shard_count == o.shard_count && columns == o.columns && shard_ids == o.shard_ids;
+         strategy == o.strategy && shard_count == o.shard_count && columns == o.columns && shard_ids == o.shard_ids &&
+         key_length == o.key_length;
 }
 
 const Node* Catalog::FindNode(uint32_t id) const {

@@ -25,6 +25,7 @@ constexpr uint64_t kFirstShardId = 102008;
 constexpr uint32_t kFirstNodeId = 1;
 constexpr uint32_t kMaxShardCount = 4096;
 constexpr uint32_t kDefaultShardCount = 8;
+constexpr int32_t kUnknownKeyLength = -2;
 
 /** A worker PostgreSQL server. */
 struct Node {
@@ -50,6 +51,9 @@ struct DistributedTable {
   Strategy strategy = Strategy::kHash;
   uint32_t shard_count = 0;
   std::vector<std::string> columns;    ///< all columns in table order (for INSERT/COPY without a column list)
+  /// A varchar(n) key's n (its input drops spaces beyond n characters, which routing must know);
+  /// -1 for none, kUnknownKeyLength when not recorded (tables distributed before it was).
+  int32_t key_length = -1;
   std::vector<uint64_t> shard_ids;     ///< shard_ids[i] holds hash remainder i
 
   /** Index of the shard key in `columns`, or -1. */

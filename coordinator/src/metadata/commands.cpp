@@ -56,6 +56,7 @@ std::string EncodeCommand(const Command& cmd) {
           w.U64(c.first_shard_id);
           w.U32(static_cast<uint32_t>(c.placements.size()));
           for (uint32_t p : c.placements) w.U32(p);
+          if (c.key_type == KeyType::kVarchar) w.U32(static_cast<uint32_t>(c.key_length));
         } else if constexpr (std::is_same_v<T, DropDistributedTableCmd>) {
           w.U8(kTagDropDistributedTable);
           w.Str(c.schema);
@@ -118,6 +119,9 @@ Expected<Command> DecodeCommand(std::string_view bytes) {
       uint32_t n = r.U32();
       if (n > r.remaining() / 4) r.Fail();
       for (uint32_t i = 0; i < n && !r.failed(); i++) c.placements.push_back(r.U32());
+      if (c.key_type == KeyType::kVarchar) {
+        c.key_length = r.remaining() >= 4 ? static_cast<int32_t>(r.U32()) : kUnknownKeyLength;
+      }
       out = std::move(c);
       break;
     }
@@ -195,7 +199,8 @@ Expected<AddNodeCmd> MakeAddNode(const Catalog& catalog, const std::string& host
 Expected<CreateDistributedTableCmd> MakeCreateDistributedTable(const Catalog& catalog, const std::string& schema,
                                                                const std::string& name, const std::string& shard_key,
                                                                KeyType key_type, int64_t shard_count,
-                                                               std::vector<std::string> columns) {
+                                                               std::vector<std::string> columns,
+                                                               int32_t key_length) {
   if (catalog.FindTable(schema, name)) {
     return MakeError(sqlstate::kDuplicateTable, "table \"" + name + "\" is already distributed");
   }
@@ -229,6 +234,7 @@ Expected<CreateDistributedTableCmd> MakeCreateDistributedTable(const Catalog& ca
   c.key_type = key_type;
   c.shard_count = static_cast<uint32_t>(shard_count);
   c.columns = std::move(columns);
+  c.key_length = key_type == KeyType::kVarchar ? key_length : -1;
   c.first_shard_id = catalog.next_shard_id();
   for (int64_t i = 0; i < shard_count; i++) c.placements.push_back(active[static_cast<size_t>(i) % active.size()]);
   return c;

@@ -53,10 +53,13 @@ struct CreateDistributedTableCmd {
   std::vector<std::string> columns;
   uint64_t first_shard_id = 0;
   std::vector<uint32_t> placements;  ///< node id of shard index i
+  /// DistributedTable::key_length; encoded after the placements for a varchar key only (an older
+  /// command without it decodes as kUnknownKeyLength).
+  int32_t key_length = -1;
   bool operator==(const CreateDistributedTableCmd& o) const {
     return schema == o.schema && name == o.name && shard_key == o.shard_key && key_type == o.key_type &&
            shard_count == o.shard_count && columns == o.columns && first_shard_id == o.first_shard_id &&
-           placements == o.placements;
+           placements == o.placements && key_length == o.key_length;
   }
 };
 
@@ -106,6 +109,7 @@ Expected<AddNodeCmd> MakeAddNode(const Catalog& catalog, const std::string& host
 Expected<CreateDistributedTableCmd> MakeCreateDistributedTable(const Catalog& catalog, const std::string& schema,
                                                                const std::string& name, const std::string& shard_key,
                                                                KeyType key_type, int64_t shard_count,
-                                                               std::vector<std::string> columns);
+                                                               std::vector<std::string> columns,
+                                                               int32_t key_length = -1);
 
 }  // namespace jade::coord

@@ -10,7 +10,8 @@
 
 namespace jade::coord {
 
-constexpr uint8_t kSnapshotFormatVersion = 1;
+// Version 2 added DistributedTable::key_length; version 1 snapshots still load.
+constexpr uint8_t kSnapshotFormatVersion = 2;
 
 /** The only code allowed to modify a Catalog's internals. */
 class CatalogMutator {
@@ -92,6 +93,7 @@ class CatalogMutator {
     t.name = cmd.name;
     t.shard_key = cmd.shard_key;
     t.key_type = cmd.key_type;
+    t.key_length = cmd.key_length;
     t.shard_count = cmd.shard_count;
     t.columns = cmd.columns;
     for (uint32_t i = 0; i < cmd.shard_count; i++) {
@@ -171,6 +173,7 @@ class CatalogMutator {
       w.Str(t.name);
       w.Str(t.shard_key);
       w.U8(static_cast<uint8_t>(t.key_type));
+      w.U32(static_cast<uint32_t>(t.key_length));
       w.U8(static_cast<uint8_t>(t.strategy));
       w.U32(t.shard_count);
       w.StrList(t.columns);
@@ -185,7 +188,8 @@ class CatalogMutator {
   }
 
   bool Decode(ByteReader& r) {
-    if (r.U8() != kSnapshotFormatVersion) return false;
+    uint8_t version = r.U8();
+    if (version != 1 && version != kSnapshotFormatVersion) return false;
     c_.applied_index_ = r.U64();
     c_.next_node_id_ = r.U32();
     c_.next_shard_id_ = r.U64();
@@ -208,6 +212,11 @@ class CatalogMutator {
       t.name = r.Str();
       t.shard_key = r.Str();
       t.key_type = static_cast<KeyType>(r.U8());
+      if (version >= 2) {
+        t.key_length = static_cast<int32_t>(r.U32());
+      } else {
+        t.key_length = t.key_type == KeyType::kVarchar ? kUnknownKeyLength : -1;
+      }
       t.strategy = static_cast<Strategy>(r.U8());
       t.shard_count = r.U32();
       t.columns = r.StrList();

@@ -68,6 +68,7 @@ Expected<Plan> PlanCopy(const Ctx& ctx) {
   cp.schema = t->schema;
   cp.table = t->name;
   cp.key_type = t->key_type;
+  cp.key_length = t->key_length;
   cp.shard_count = t->shard_count;
   CopyFormat fmt = CopyFormat::Text();
   // First pass: the format decides the other defaults.

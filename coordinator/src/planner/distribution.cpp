@@ -33,7 +33,8 @@ constexpr const char* kDescribeColumns =
     "a.attidentity, a.attgenerated, a.attnum, "
     "CASE WHEN a.attcollation <> t.typcollation THEN cn.nspname END, "
     "CASE WHEN a.attcollation <> t.typcollation THEN co.collname END, c.relkind, "
-    "(SELECT n.nspname FROM pg_namespace n WHERE n.oid = c.relnamespace) "
+    "(SELECT n.nspname FROM pg_namespace n WHERE n.oid = c.relnamespace), "
+    "CASE WHEN a.attcollation <> t.typcollation THEN co.collisdeterministic END "
     "FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_type t ON t.oid = a.atttypid "
     "LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
     "LEFT JOIN pg_collation co ON co.oid = a.attcollation LEFT JOIN pg_namespace cn ON cn.oid = co.collnamespace "
@@ -179,8 +180,19 @@ Expected<NodePtr> ParseDefinition(const std::string& sql, PgQuery__Node__NodeCas
 }
 
 // Builds the CREATE TABLE of a shard (relation `jade_relation`) and finds the shard key.
+// The n of "character varying(n)" (format_type's text of a varchar key), -1 without a length.
+int32_t DeclaredLength(const std::string& type) {
+  size_t open = type.find('(');
+  size_t close = type.find(')', open);
+  if (open == std::string::npos || close == std::string::npos || close <= open + 1 || close - open > 10) return -1;
+  std::string digits = type.substr(open + 1, close - open - 1);
+  if (digits.find_first_not_of("0123456789") != std::string::npos) return -1;
+  return static_cast<int32_t>(std::stol(digits));
+}
+
 Expected<NodePtr> CreateTable(const DistributeRequest& request, const std::vector<Row>& columns,
-                              std::vector<std::string>* names, std::optional<KeyType>* key_type, int* key_attnum) {
+                              std::vector<std::string>* names, std::optional<KeyType>* key_type, int* key_attnum,
+                              int32_t* key_length) {
   std::string defs;
   for (const Row& r : columns) {
     if (r.size() < 10 || !r[0] || !r[1] || !r[6]) return MakeError(sqlstate::kInternalError, "unexpected describe result");
@@ -197,8 +209,14 @@ Expected<NodePtr> CreateTable(const DistributeRequest& request, const std::vecto
     if (name == request.shard_key) {
       auto kt = KeyTypeFromName(*r[1]);
       if (!kt) return std::move(kt).error();
+      // Equal values must hash equal: a collation that compares different bytes as equal
+      // cannot place rows by their bytes.
+      if (r.size() > 11 && r[11] && !IsTrue(r[11])) {
+        return Unsupported("a shard key column with a nondeterministic collation");
+      }
       *key_type = *kt;
       *key_attnum = std::stoi(*r[6]);
+      *key_length = *kt == KeyType::kVarchar ? DeclaredLength(*r[1]) : -1;
     }
     names->push_back(name);
     // Type and default are PostgreSQL's own text (format_type, pg_get_expr); names are quoted.
@@ -349,14 +367,15 @@ Expected<DistributionSteps> PlanDistribution(const Catalog& catalog, const Distr
   std::optional<KeyType> key_type;
   int key_attnum = 0;
   ShardDdl ddl;
-  auto create = CreateTable(request, described.columns, &columns, &key_type, &key_attnum);
+  int32_t key_length = -1;
+  auto create = CreateTable(request, described.columns, &columns, &key_type, &key_attnum, &key_length);
   if (!create) return std::move(create).error();
   ddl.create = std::move(create).value();
   JADE_TRY_STATUS(Constraints(request, described.constraints, key_attnum, &ddl));
   JADE_TRY_STATUS(Indexes(request, described.indexes, key_attnum, &ddl));
 
   auto cmd = MakeCreateDistributedTable(catalog, request.schema, request.table, request.shard_key, *key_type,
-                                        request.shard_count, columns);
+                                        request.shard_count, columns, key_length);
   if (!cmd) return std::move(cmd).error();
 
   DistributionSteps steps;
@@ -365,6 +384,7 @@ Expected<DistributionSteps> PlanDistribution(const Catalog& catalog, const Distr
   steps.copy_in.table = request.table;
   steps.copy_in.format = CopyFormat::Text();
   steps.copy_in.key_type = *key_type;
+  steps.copy_in.key_length = key_length;
   steps.copy_in.shard_count = cmd->shard_count;
   for (size_t i = 0; i < columns.size(); i++) {
     if (columns[i] == request.shard_key) steps.copy_in.key_field = static_cast<int>(i);

@@ -2,6 +2,7 @@
 #include <map>
 #include <memory>
 
+#include "planner/key_value.h"
 #include "planner/planner_internal.h"
 #include "planner/shard_sql.h"
 
@@ -71,18 +72,20 @@ Expected<Plan> PlanInsert(const Ctx& ctx) {
     if (static_cast<size_t>(kp) >= row->n_items) {
       return MakeError(sqlstate::kSyntaxError, "INSERT has more target columns than expressions");
     }
-    auto v = ResolveValue(row->items[kp], ctx.params);
-    if (!v) return std::move(v).error();
-    if (!v->has_value()) {
+    KeyValue v = EvaluateKey(row->items[kp], ctx.params, t->key_type, KeyUse::kAssign, t->key_length);
+    if (v.kind == KeyValue::Kind::kUnknown) {
       return Unsupported("INSERT with a shard key value that is not a constant or parameter",
                          "Row " + std::to_string(r + 1) + " computes the value of \"" + t->shard_key + "\".");
     }
-    if ((*v)->is_null) {
-      return MakeError("22004", "the shard key column \"" + t->shard_key + "\" of \"" + t->name + "\" must not be NULL");
+    // NULL goes where PostgreSQL's hash partitioning puts it (index 0); a NOT NULL key column
+    // refuses it on the shard with PostgreSQL's own error, as any shard refuses an invalid value.
+    uint32_t index = 0;
+    if (v.kind == KeyValue::Kind::kValue) {
+      auto idx = ShardIndexForKey(t->key_type, v.text, t->shard_count);
+      if (!idx) return std::move(idx).error();
+      index = *idx;
     }
-    auto idx = ShardIndexForKey(t->key_type, (*v)->text, t->shard_count);
-    if (!idx) return std::move(idx).error();
-    groups[*idx].push_back(r);
+    groups[index].push_back(r);
   }
   if (groups.size() == 1) {
     auto p = SingleShardPlan(ctx, groups.begin()->first, *t, true);

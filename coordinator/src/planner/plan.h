@@ -132,6 +132,7 @@ struct CopyPlan {
   CopyFormat format;           ///< how to parse the client's data (splitter input)
   int key_field = 0;           ///< position of the shard key among the copied columns
   KeyType key_type = KeyType::kInt8;
+  int32_t key_length = -1;     ///< DistributedTable::key_length (varchar(n) keys)
   uint32_t shard_count = 0;
   std::vector<Task> shard_tasks;  ///< shard_tasks[i]: `COPY <shard> (...) FROM STDIN ...` for shard index i
   /// Statements run in shard i's transaction before its COPY (create_distributed_table: CREATE

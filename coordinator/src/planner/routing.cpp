@@ -3,13 +3,16 @@
 #include <cctype>
 #include <cstring>
 
+#include "planner/key_value.h"
 #include "planner/planner_internal.h"
 
 namespace jade::coord::planner {
 namespace {
 
-// True when `n` is a reference to the shard key column of `rel`.
+// True when `n` is a reference to the shard key column of `rel`, under casts that keep its
+// values (a cast that may change values, `k::varchar(2)`, makes it another expression).
 bool IsKeyColumn(const PgQuery__Node* n, const RelRef& rel) {
+  n = StripValuePreservingCasts(n, rel.table->key_type);
   if (!n || n->node_case != PG_QUERY__NODE__NODE_COLUMN_REF) return false;
   const PgQuery__ColumnRef* c = n->column_ref;
   if (tree::ColumnName(c) != rel.table->shard_key) return false;
@@ -24,13 +27,14 @@ const PgQuery__Node* StripCasts(const PgQuery__Node* n) {
   return n;
 }
 
-// Shard index of one constant key value; nullopt when it cannot be hashed (then: no pruning).
+// Shard index of the key value `key = value` compares with, evaluated as PostgreSQL would
+// (key_value.h); nullopt when it is not known exactly (then: no pruning).
 std::optional<std::set<uint32_t>> IndexOf(const RelRef& rel, const PgQuery__Node* value, const Params& params) {
-  auto v = ResolveValue(value, params);
-  if (!v.ok() || !v->has_value()) return std::nullopt;
-  if ((*v)->is_null) return std::set<uint32_t>{};  // key = NULL matches no row
-  auto idx = ShardIndexForKey(rel.table->key_type, (*v)->text, rel.table->shard_count);
-  if (!idx.ok()) return std::nullopt;  // let the shards report the bad literal
+  KeyValue v = EvaluateKey(value, params, rel.table->key_type, KeyUse::kCompare, rel.table->key_length);
+  if (v.kind == KeyValue::Kind::kNull) return std::set<uint32_t>{};  // key = NULL matches no row
+  if (v.kind != KeyValue::Kind::kValue) return std::nullopt;
+  auto idx = ShardIndexForKey(rel.table->key_type, v.text, rel.table->shard_count);
+  if (!idx.ok()) return std::nullopt;
   return std::set<uint32_t>{*idx};
 }
 
@@ -70,11 +74,11 @@ std::optional<std::set<uint32_t>> Prune(const RelRef& rel, const PgQuery__Node* 
   const PgQuery__AExpr* e = n->a_expr;
   if (OperatorName(e) != "=") return std::nullopt;
   if (e->kind == PG_QUERY__A__EXPR__KIND__AEXPR_OP) {
-    if (IsKeyColumn(StripCasts(e->lexpr), rel)) return IndexOf(rel, e->rexpr, params);
-    if (IsKeyColumn(StripCasts(e->rexpr), rel)) return IndexOf(rel, e->lexpr, params);
+    if (IsKeyColumn(e->lexpr, rel)) return IndexOf(rel, e->rexpr, params);
+    if (IsKeyColumn(e->rexpr, rel)) return IndexOf(rel, e->lexpr, params);
     return std::nullopt;
   }
-  if (e->kind == PG_QUERY__A__EXPR__KIND__AEXPR_IN && IsKeyColumn(StripCasts(e->lexpr), rel) && e->rexpr &&
+  if (e->kind == PG_QUERY__A__EXPR__KIND__AEXPR_IN && IsKeyColumn(e->lexpr, rel) && e->rexpr &&
       e->rexpr->node_case == PG_QUERY__NODE__NODE_LIST) {
     std::set<uint32_t> acc;
     const PgQuery__List* l = e->rexpr->list;

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <memory>
+#include <optional>
 #include <set>
 
 #include "planner/planner_internal.h"
@@ -15,6 +16,16 @@ namespace jade::coord::planner {
 namespace {
 
 using NodePtr = std::unique_ptr<PgQuery__Node, void (*)(PgQuery__Node*)>;
+
+// True when an expression calls nextval() (a sequence default).
+bool UsesNextval(const PgQuery__Node* expr) {
+  bool found = false;
+  tree::VisitMessages(const_cast<ProtobufCMessage*>(&expr->base), [&](ProtobufCMessage* m) {
+    if (m->descriptor != &pg_query__func_call__descriptor) return;
+    found |= tree::FuncName(reinterpret_cast<PgQuery__FuncCall*>(m)) == "nextval";
+  });
+  return found;
+}
 
 Expected<Plan> PlanTransaction(const Ctx& ctx) {
   const PgQuery__TransactionStmt* t = ctx.stmt.node()->transaction_stmt;
@@ -300,6 +311,52 @@ Expected<Plan> PlanDrop(const Ctx& ctx) {
   return Passthrough(ctx);
 }
 
+// A constraint no shard can enforce alone: uniqueness without the shard key, exclusion, foreign
+// keys. Returns the refusal, or nothing when each shard enforcing it enforces it for the table.
+std::optional<Error> UnenforceableConstraint(const PgQuery__Constraint* k, const DistributedTable& t,
+                                             const std::string& column) {
+  switch (k->contype) {
+    case PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY:
+    case PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE: {
+      if (k->indexname && k->indexname[0]) {
+        return Unsupported("a PRIMARY KEY or UNIQUE constraint USING INDEX on a distributed table",
+                           "Create the constraint with its columns listed.");
+      }
+      // A column constraint (ADD COLUMN u int UNIQUE) is on that column alone.
+      bool has_key = k->n_keys == 0 && column == t.shard_key;
+      for (size_t j = 0; j < k->n_keys; j++) has_key |= tree::StrVal(k->keys[j]) == t.shard_key;
+      if (!has_key) {
+        return Unsupported("a PRIMARY KEY or UNIQUE constraint without the shard key column \"" + t.shard_key + "\"",
+                           "Uniqueness can only be enforced within a shard.");
+      }
+      return std::nullopt;
+    }
+    case PG_QUERY__CONSTR_TYPE__CONSTR_EXCLUSION:
+      return Unsupported("exclusion constraints on distributed tables");
+    case PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN:
+      return Unsupported("foreign keys on distributed tables");
+    case PG_QUERY__CONSTR_TYPE__CONSTR_IDENTITY:
+      return Unsupported("identity columns on distributed tables",
+                         "Sequences are local to one node; generate keys in the application.");
+    case PG_QUERY__CONSTR_TYPE__CONSTR_DEFAULT:
+      if (k->raw_expr && UsesNextval(k->raw_expr)) {
+        return Unsupported("a sequence default on a distributed table",
+                           "Sequences are local to one node; generate keys in the application.");
+      }
+      return std::nullopt;
+    default:
+      return std::nullopt;
+  }
+}
+
+// True for the serial types (a column of one gets a sequence default).
+bool IsSerialType(const PgQuery__TypeName* tn) {
+  if (!tn || tn->n_names == 0) return false;
+  std::string name = tree::StrVal(tn->names[tn->n_names - 1]);
+  return name == "serial" || name == "bigserial" || name == "smallserial" || name == "serial2" ||
+         name == "serial4" || name == "serial8";
+}
+
 Expected<Plan> PlanAlterTable(const Ctx& ctx) {
   const PgQuery__AlterTableStmt* a = ctx.stmt.node()->alter_table_stmt;
   const DistributedTable* t = TableOf(ctx, a->relation);
@@ -308,31 +365,51 @@ Expected<Plan> PlanAlterTable(const Ctx& ctx) {
   bool columns_changed = false;
   for (size_t i = 0; i < a->n_cmds; i++) {
     const PgQuery__AlterTableCmd* c = a->cmds[i]->alter_table_cmd;
+    std::string target = c->name ? c->name : "";
     switch (c->subtype) {
       case PG_QUERY__ALTER_TABLE_TYPE__AT_AddColumn:
         if (c->def && c->def->node_case == PG_QUERY__NODE__NODE_COLUMN_DEF) {
-          columns.push_back(c->def->column_def->colname);
+          const PgQuery__ColumnDef* col = c->def->column_def;
+          if (IsSerialType(col->type_name)) {
+            return Unsupported("a serial column on a distributed table",
+                               "Sequences are local to one node; generate keys in the application.");
+          }
+          for (size_t j = 0; j < col->n_constraints; j++) {
+            if (col->constraints[j]->node_case != PG_QUERY__NODE__NODE_CONSTRAINT) continue;
+            if (auto e = UnenforceableConstraint(col->constraints[j]->constraint, *t, col->colname)) return *e;
+          }
+          columns.push_back(col->colname);
           columns_changed = true;
         }
         break;
       case PG_QUERY__ALTER_TABLE_TYPE__AT_DropColumn:
-        if (c->name && t->shard_key == c->name) return Unsupported("dropping the shard key column \"" + t->shard_key + "\"");
-        columns.erase(std::remove(columns.begin(), columns.end(), std::string(c->name ? c->name : "")), columns.end());
+        if (target == t->shard_key) return Unsupported("dropping the shard key column \"" + t->shard_key + "\"");
+        columns.erase(std::remove(columns.begin(), columns.end(), target), columns.end());
         columns_changed = true;
         break;
+      case PG_QUERY__ALTER_TABLE_TYPE__AT_AlterColumnType:
+        // Rows are placed by the hash of the key's type: another type would hash differently.
+        if (target == t->shard_key) {
+          return Unsupported("changing the type of the shard key column \"" + t->shard_key + "\"");
+        }
+        break;
+      case PG_QUERY__ALTER_TABLE_TYPE__AT_ColumnDefault:
+        if (c->def && UsesNextval(c->def)) {
+          return Unsupported("a sequence default on a distributed table",
+                             "Sequences are local to one node; generate keys in the application.");
+        }
+        break;
+      case PG_QUERY__ALTER_TABLE_TYPE__AT_AddIdentity:
+      case PG_QUERY__ALTER_TABLE_TYPE__AT_SetIdentity:
+        return Unsupported("identity columns on distributed tables");
+      case PG_QUERY__ALTER_TABLE_TYPE__AT_AddIndexConstraint:
+        return Unsupported("a PRIMARY KEY or UNIQUE constraint USING INDEX on a distributed table");
+      case PG_QUERY__ALTER_TABLE_TYPE__AT_AttachPartition:
+      case PG_QUERY__ALTER_TABLE_TYPE__AT_AddInherit:
+        return Unsupported("partitioning or inheritance of a distributed table");
       case PG_QUERY__ALTER_TABLE_TYPE__AT_AddConstraint:
         if (c->def && c->def->node_case == PG_QUERY__NODE__NODE_CONSTRAINT) {
-          const PgQuery__Constraint* k = c->def->constraint;
-          if (k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_PRIMARY || k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_UNIQUE) {
-            bool has_key = false;
-            for (size_t j = 0; j < k->n_keys; j++) has_key |= tree::StrVal(k->keys[j]) == t->shard_key;
-            if (!has_key) {
-              return Unsupported("a PRIMARY KEY or UNIQUE constraint without the shard key column \"" + t->shard_key +
-                                 "\"", "Uniqueness can only be enforced within a shard.");
-            }
-          } else if (k->contype == PG_QUERY__CONSTR_TYPE__CONSTR_FOREIGN) {
-            return Unsupported("foreign keys on distributed tables");
-          }
+          if (auto e = UnenforceableConstraint(c->def->constraint, *t, "")) return *e;
         }
         break;
       default:
@@ -342,12 +419,23 @@ Expected<Plan> PlanAlterTable(const Ctx& ctx) {
   auto p = PerShard(
       ctx, *t,
       [&](PgQuery__Node* n, const Shard& s) {
-        // Constraint names become index names (per schema): make them unique per shard.
+        // Constraint names become index names (per schema): unique per shard, as the shard DDL
+        // named them; commands that name an existing constraint use that name.
         PgQuery__AlterTableStmt* as = n->alter_table_stmt;
         for (size_t i = 0; i < as->n_cmds; i++) {
           PgQuery__AlterTableCmd* c = as->cmds[i]->alter_table_cmd;
           if (c->def && c->def->node_case == PG_QUERY__NODE__NODE_CONSTRAINT && c->def->constraint->conname &&
               c->def->constraint->conname[0]) {
+            tree::SetString(&c->def->constraint->conname, ShardObjectName(c->def->constraint->conname, s.id));
+          }
+          bool names_constraint = c->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_DropConstraint ||
+                                  c->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_ValidateConstraint ||
+                                  c->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_AlterConstraint;
+          if (names_constraint && c->name && c->name[0]) {
+            tree::SetString(&c->name, ShardObjectName(c->name, s.id));
+          }
+          if (c->subtype == PG_QUERY__ALTER_TABLE_TYPE__AT_AlterConstraint && c->def &&
+              c->def->node_case == PG_QUERY__NODE__NODE_CONSTRAINT && c->def->constraint->conname) {
             tree::SetString(&c->def->constraint->conname, ShardObjectName(c->def->constraint->conname, s.id));
           }
         }
@@ -368,8 +456,46 @@ Expected<Plan> PlanRename(const Ctx& ctx) {
     }
     return Passthrough(ctx);
   }
+  if (r->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_INDEX && !ctx.catalog.tables().empty()) {
+    // Index names are not in the metadata (as for DROP INDEX): the shards' copies, named
+    // <index>_<shard id>, are renamed where they exist, and the default node's index as written.
+    const Node* def = ctx.catalog.DefaultNode();
+    if (!def) return NoDefaultNode();
+    Plan p;
+    p.kind = PlanKind::kBroadcast;
+    p.read_only = false;
+    auto first = MakeTask(ctx.stmt.node(), ToNodeRef(*def), 0, {});
+    if (!first) return std::move(first).error();
+    p.tasks.push_back(std::move(*first));
+    std::string from = r->relation && r->relation->relname ? r->relation->relname : "";
+    std::string to = r->newname ? r->newname : "";
+    for (const auto& [id, sh] : ctx.catalog.shards()) {
+      NodePtr copy(tree::DeepCopy(ctx.stmt.node()), tree::FreeNode);
+      copy->rename_stmt->missing_ok = true;
+      tree::SetString(&copy->rename_stmt->relation->relname, ShardObjectName(from, id));
+      tree::SetString(&copy->rename_stmt->newname, ShardObjectName(to, id));
+      auto task = MakeTask(copy.get(), ToNodeRef(*ctx.catalog.FindNode(sh.node_id)), id, {});
+      if (!task) return std::move(task).error();
+      p.tasks.push_back(std::move(*task));
+    }
+    p.command_tag = "ALTER INDEX";
+    p.description = "ALTER INDEX RENAME on the default node and every shard";
+    return p;
+  }
   const DistributedTable* t = TableOf(ctx, r->relation);
   if (!t) return Passthrough(ctx);
+  if (r->rename_type == PG_QUERY__OBJECT_TYPE__OBJECT_TABCONSTRAINT) {
+    std::string from = r->subname ? r->subname : "", to = r->newname ? r->newname : "";
+    auto p = PerShard(
+        ctx, *t,
+        [&](PgQuery__Node* n, const Shard& s) {
+          tree::SetString(&n->rename_stmt->subname, ShardObjectName(from, s.id));
+          tree::SetString(&n->rename_stmt->newname, ShardObjectName(to, s.id));
+        },
+        "ALTER TABLE RENAME CONSTRAINT", Shell::kAlso);
+    if (p) p->command_tag = "ALTER TABLE";
+    return p;
+  }
   if (r->rename_type != PG_QUERY__OBJECT_TYPE__OBJECT_COLUMN) return Unsupported("renaming a distributed table");
   std::string from = r->subname ? r->subname : "", to = r->newname ? r->newname : "";
   if (from == t->shard_key) return Unsupported("renaming the shard key column \"" + t->shard_key + "\"");

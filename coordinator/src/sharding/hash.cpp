@@ -277,4 +277,20 @@ Expected<uint32_t> ShardIndexForKey(KeyType type, std::string_view text, uint32_
   return ShardIndexForHash(*h, shard_count);
 }
 
+std::string VarcharStored(std::string_view text, int32_t length) {
+  if (length < 0) return std::string(text);
+  // Byte offset where character `length` starts (UTF-8: continuation bytes are 10xxxxxx).
+  size_t chars = 0, cut = text.size();
+  for (size_t i = 0; i < text.size(); i++) {
+    if ((static_cast<unsigned char>(text[i]) & 0xC0) == 0x80) continue;
+    if (chars == static_cast<size_t>(length)) {
+      cut = i;
+      break;
+    }
+    chars++;
+  }
+  if (cut == text.size() || text.find_first_not_of(' ', cut) != std::string_view::npos) return std::string(text);
+  return std::string(text.substr(0, cut));
+}
+
 }  // namespace jade::coord

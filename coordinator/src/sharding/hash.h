@@ -67,4 +67,11 @@ inline uint32_t ShardIndexForHash(uint64_t hash, uint32_t shard_count) {
 /** Convenience: shard index of a key in text form. */
 Expected<uint32_t> ShardIndexForKey(KeyType type, std::string_view text_value, uint32_t shard_count);
 
+/**
+ * The value varchar(`length`) input stores for `text`: characters beyond `length` are dropped
+ * when they are all spaces (PostgreSQL's varchar input; other excess characters are an error,
+ * left to the server). `length` < 0: no limit.
+ */
+std::string VarcharStored(std::string_view text, int32_t length);
+
 }  // namespace jade::coord

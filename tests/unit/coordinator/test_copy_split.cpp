@@ -70,11 +70,15 @@ TEST_CASE("text COPY: escapes, key in a later field, CRLF, end marker", "[copy]"
   CHECK(c->rows[2].first == ShardOf(KeyType::kText, "AB", 5));
 }
 
-TEST_CASE("text COPY: NULL key and bad key are errors with the line number", "[copy]") {
+TEST_CASE("text COPY: a NULL key goes to shard 0, a bad key is an error with the line number", "[copy]") {
+  // As PostgreSQL's hash partitioning places NULL (a NOT NULL key refuses it on the shard).
   auto n = Split("1\tx\n\\N\ty\n", CopyFormat::Text(), 0, KeyType::kInt8, 4);
-  REQUIRE_FALSE(n.ok());
-  CHECK(n.error().sqlstate == "22004");
-  CHECK(n.error().detail == "COPY data line 2.");
+  REQUIRE(n.ok());
+  REQUIRE(n->rows.size() == 2);
+  CHECK(n->rows[1].first == 0);
+  auto bad0 = Split("1\tx\n12x\ty\n", CopyFormat::Text(), 0, KeyType::kInt8, 4);
+  REQUIRE_FALSE(bad0.ok());
+  CHECK(bad0.error().detail == "COPY data line 2.");
   auto bad = Split("12x\tx\n", CopyFormat::Text(), 0, KeyType::kInt4, 4);
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.error().sqlstate == "22P02");
@@ -94,10 +98,11 @@ TEST_CASE("CSV COPY: quotes, doubled quotes, embedded newlines, header, NULL vs 
   f.header = true;
   for (size_t chunk : {0, 1, 5}) {
     INFO("chunk " << chunk);
-    // Routed on field 1: row "3,,z" has an unquoted empty name = NULL key → error.
+    // Routed on field 1: row "3,,z" has an unquoted empty name = NULL key → shard 0.
     auto c = Split(data, f, 1, KeyType::kText, 3, chunk);
-    REQUIRE_FALSE(c.ok());
-    CHECK(c.error().sqlstate == "22004");
+    REQUIRE(c.ok());
+    REQUIRE(c->rows.size() == 4);
+    CHECK(c->rows[2].first == 0);
   }
   auto c = Split(data, f, 0, KeyType::kInt8, 3, 4);
   REQUIRE(c.ok());
@@ -200,9 +205,10 @@ TEST_CASE("binary COPY keys of other types, and malformed streams", "[copy]") {
   auto uuid = Split(BinHeader() + BinTuple({uuid_bytes}) + kBinTrailer, CopyFormat::Binary(), 0, KeyType::kUuid, 3);
   REQUIRE(uuid.ok());
   CHECK(uuid->rows[0].first == ShardOf(KeyType::kUuid, "12345678-9abc-def0-0123-456789abcdef", 3));
-  // Errors: NULL key, wrong key size, bad signature, cut tuple, no data at all, OIDs flag.
-  CHECK(Split(BinHeader() + BinTuple({std::nullopt}), CopyFormat::Binary(), 0, KeyType::kInt8, 4).error().sqlstate ==
-        "22004");
+  // A NULL key goes to shard 0. Errors: wrong key size, bad signature, cut tuple, no data at all, OIDs flag.
+  auto null_key = Split(BinHeader() + BinTuple({std::nullopt}), CopyFormat::Binary(), 0, KeyType::kInt8, 4);
+  REQUIRE(null_key.ok());
+  CHECK(null_key->rows[0].first == 0);
   CHECK(Split(BinHeader() + BinTuple({Be(1, 4)}), CopyFormat::Binary(), 0, KeyType::kInt8, 4).error().sqlstate ==
         "22P03");
   CHECK(Split("PGCOPX\n" + std::string(20, '\0'), CopyFormat::Binary(), 0, KeyType::kInt8, 4).error().sqlstate ==
@@ -218,4 +224,18 @@ TEST_CASE("binary COPY keys of other types, and malformed streams", "[copy]") {
         "22P04");
   // A stream without a trailer ends cleanly between tuples, as in PostgreSQL.
   CHECK(Split(BinHeader() + BinTuple({Be(9, 8)}), CopyFormat::Binary(), 0, KeyType::kInt8, 4)->rows.size() == 1);
+}
+
+TEST_CASE("a varchar(n) key is routed by the value its input stores", "[copy]") {
+  // varchar(3) drops spaces beyond 3 characters: "abc   " is stored (and found) as "abc".
+  CopySplitter split(CopyFormat::Text(), 0, KeyType::kVarchar, 7, 3);
+  std::vector<uint32_t> shards;
+  REQUIRE(split.Feed("abc   \t1\nabc\t2\nab \t3\n", [&](uint32_t s, std::string_view) { shards.push_back(s); }).ok());
+  REQUIRE(shards.size() == 3);
+  CHECK(shards[0] == ShardOf(KeyType::kVarchar, "abc", 7));
+  CHECK(shards[1] == shards[0]);
+  CHECK(shards[2] == ShardOf(KeyType::kVarchar, "ab ", 7));
+  CHECK(VarcharStored("ünï  ", 3) == "ünï");
+  CHECK(VarcharStored("abcd", 3) == "abcd");  // refused by the server, routed anywhere
+  CHECK(VarcharStored("a  ", -1) == "a  ");
 }
